@@ -1,0 +1,150 @@
+"""Neuron and spike-source types of the model description.
+
+Names, units and defaults follow PyNN (ms, mV, nA, nF, MΩ), so a PyNN user recognises every
+parameter. Each type is a frozen dataclass validated on construction. The equations each numerics
+profile applies are in docs/semantics.md; they are summarised in the docstrings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from .errors import ValidationError
+from .registry import description_type
+from .validation import finite, non_negative, positive
+
+
+def _coerce(obj, owner: str, positive_names=(), non_negative_names=()):
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.type in ("float", float):
+            if f.name in positive_names:
+                v = positive(owner, f.name, value)
+            elif f.name in non_negative_names:
+                v = non_negative(owner, f.name, value)
+            else:
+                v = finite(owner, f.name, value)
+            object.__setattr__(obj, f.name, v)
+
+
+class CellType:
+    """Base of neuron types (things that integrate input)."""
+
+    state_variables: tuple[str, ...] = ("v",)
+    receptors: tuple[str, ...] = ("excitatory", "inhibitory")
+
+    def parameters(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@description_type
+@dataclass(frozen=True)
+class IF_curr_exp(CellType):
+    """Leaky integrate-and-fire neuron with exponentially decaying current-based synapses.
+
+    cm [nF], tau_m [ms], tau_refrac [ms], tau_syn_E / tau_syn_I [ms], v_rest / v_reset /
+    v_thresh [mV], i_offset [nA]. Subthreshold: ``tau_m dV/dt = (v_rest - V) + R (I_exc - I_inh +
+    i_offset)``, ``R = tau_m/cm`` [MΩ]; ``dI/dt = -I/tau_syn``; spike when ``V >= v_thresh``, then
+    ``V = v_reset`` for ``tau_refrac``. Weights are currents in nA.
+    """
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    tau_syn_E: float = 5.0
+    tau_syn_I: float = 5.0
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+
+    state_variables = ("v", "isyn_exc", "isyn_inh")
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        _coerce(self, owner, positive_names=("cm", "tau_m", "tau_syn_E", "tau_syn_I"),
+                non_negative_names=("tau_refrac",))
+        if self.v_thresh <= self.v_reset:
+            raise ValidationError(
+                f"{owner}: v_thresh={self.v_thresh} mV must be above v_reset={self.v_reset} mV")
+
+
+@description_type
+@dataclass(frozen=True)
+class IF_curr_delta(CellType):
+    """Leaky integrate-and-fire neuron with delta (instantaneous) synapses.
+
+    Same parameters as IF_curr_exp without synaptic time constants. ``weight_units`` says which of
+    the two simulator meanings of a weight the description uses — they share PyNN's name but not
+    their arithmetic:
+
+    - ``"nA"`` (sPyNNaker): the weights delivered in a step are a current held for that one step,
+      so a spike moves V by ``R (1 - exp(-dt/tau_m)) w`` (0.97541 mV per nA for tau_m = 20 ms,
+      cm = 1 nF, dt = 1 ms). Input arriving while refractory is lost.
+    - ``"mV"`` (PyNN's standard model on NEST, ``iaf_psc_delta``): V jumps by w mV.
+    """
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+    weight_units: Literal["nA", "mV"] = "mV"
+
+    state_variables = ("v",)
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        _coerce(self, owner, positive_names=("cm", "tau_m"), non_negative_names=("tau_refrac",))
+        if self.weight_units not in ("nA", "mV"):
+            raise ValidationError(
+                f"{owner}: weight_units={self.weight_units!r} is not 'nA' (sPyNNaker: current for one step) or 'mV' (NEST: voltage jump)")
+        if self.v_thresh <= self.v_reset:
+            raise ValidationError(
+                f"{owner}: v_thresh={self.v_thresh} mV must be above v_reset={self.v_reset} mV")
+
+
+class SourceType:
+    """Base of spike sources (populations that only emit)."""
+
+    state_variables: tuple[str, ...] = ()
+    receptors: tuple[str, ...] = ()
+
+
+@description_type
+@dataclass(frozen=True)
+class SpikeSourceArray(SourceType):
+    """Emits given spike times (ms, each a multiple of dt, >= 0): one sorted tuple per neuron."""
+
+    spike_times: tuple[tuple[float, ...], ...] = ()
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        try:
+            rows = tuple(tuple(finite(owner, "spike_times", t) for t in row) for row in self.spike_times)
+        except TypeError:
+            raise ValidationError(
+                f"{owner}: spike_times must be one list of times per neuron, got {self.spike_times!r:.60}") from None
+        for i, row in enumerate(rows):
+            if any(t < 0 for t in row):
+                raise ValidationError(f"{owner}: neuron {i} has a negative spike time {min(row)} ms; times must be >= 0")
+        object.__setattr__(self, "spike_times", tuple(tuple(sorted(r)) for r in rows))
+
+
+@description_type
+@dataclass(frozen=True)
+class SpikeSourcePoisson(SourceType):
+    """Independent Poisson spike trains: ``rate`` [Hz] from ``start`` for ``duration`` [ms].
+
+    Discretised per step of dt: a neuron fires in a step with probability ``rate·dt/1000``.
+    """
+
+    rate: float = 1.0
+    start: float = 0.0
+    duration: float = 1e12
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        _coerce(self, owner, non_negative_names=("rate", "start", "duration"))

@@ -1,0 +1,123 @@
+"""Connectors: which (pre, post) pairs a projection connects.
+
+Each connector returns the connection list as numpy arrays (pre index, post index, and for
+FromList per-connection weights and delays); projections turn that into matrices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ValidationError
+from .registry import description_type
+from .validation import finite, non_negative
+
+
+class Connector:
+    def connections(self, n_pre: int, n_post: int, same_population: bool, seed: int):
+        """Return ``(pre, post, weights_or_None, delays_or_None)`` as numpy arrays."""
+        raise NotImplementedError
+
+    def max_fan_in(self, n_pre: int, n_post: int, same_population: bool, seed: int) -> int:
+        pre, post, _, _ = self.connections(n_pre, n_post, same_population, seed)
+        return int(np.bincount(post, minlength=n_post).max()) if post.size else 0
+
+
+@description_type
+@dataclass(frozen=True)
+class OneToOne(Connector):
+    """Neuron i of pre to neuron i of post; both populations must have the same size."""
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        if n_pre != n_post:
+            raise ValidationError(f"OneToOne: pre has {n_pre} neurons and post {n_post}; sizes must match (use FromList or AllToAll)")
+        i = np.arange(n_pre)
+        return i, i.copy(), None, None
+
+
+@description_type
+@dataclass(frozen=True)
+class AllToAll(Connector):
+    """Every pre neuron to every post neuron (minus i→i when the populations are the same and
+    ``allow_self_connections`` is False)."""
+
+    allow_self_connections: bool = True
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
+        pre, post = pre.ravel(), post.ravel()
+        if same_population and not self.allow_self_connections:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        return pre, post, None, None
+
+
+@description_type
+@dataclass(frozen=True)
+class FromList(Connector):
+    """Explicit connections: ``(i, j)``, ``(i, j, weight)`` or ``(i, j, weight, delay)`` tuples
+    (weight in nA or mV as the post type says, delay in ms). Weights/delays given here override the
+    projection's ``weight``/``delay``."""
+
+    conn_list: tuple = ()
+
+    def __post_init__(self):
+        rows = []
+        width = None
+        for row in self.conn_list:
+            row = tuple(row)
+            if len(row) not in (2, 3, 4) or (width is not None and len(row) != width):
+                raise ValidationError(f"FromList: connection {row!r} must be (i, j[, weight[, delay]]), all rows the same length")
+            width = len(row)
+            i, j = row[0], row[1]
+            if int(i) != i or int(j) != j or i < 0 or j < 0:
+                raise ValidationError(f"FromList: indices in {row!r} must be non-negative integers")
+            rest = tuple(finite("FromList", "weight" if k == 0 else "delay", v) for k, v in enumerate(row[2:]))
+            rows.append((int(i), int(j)) + rest)
+        object.__setattr__(self, "conn_list", tuple(rows))
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        if not self.conn_list:
+            return np.zeros(0, int), np.zeros(0, int), None, None
+        a = np.array(self.conn_list, dtype=np.float64)
+        pre, post = a[:, 0].astype(int), a[:, 1].astype(int)
+        if pre.max() >= n_pre:
+            raise ValidationError(f"FromList: pre index {pre.max()} is out of range for a population of {n_pre}")
+        if post.max() >= n_post:
+            raise ValidationError(f"FromList: post index {post.max()} is out of range for a population of {n_post}")
+        keys = pre * n_post + post
+        if np.unique(keys).size != keys.size:
+            raise ValidationError("FromList: a (pre, post) pair appears twice; neuromorph holds one synapse per pair")
+        w = a[:, 2] if a.shape[1] > 2 else None
+        d = a[:, 3] if a.shape[1] > 3 else None
+        if w is not None and np.any(w < 0):
+            raise ValidationError(f"FromList: weight {w.min()} < 0; give magnitudes, the receptor sets the sign")
+        return pre, post, w, d
+
+
+@description_type
+@dataclass(frozen=True)
+class FixedProbability(Connector):
+    """Each (pre, post) pair connected independently with probability ``p``. ``seed=None`` derives
+    the seed from the network seed and the projection's position, so a network is reproducible."""
+
+    p: float = 0.1
+    seed: int | None = None
+    allow_self_connections: bool = True
+
+    def __post_init__(self):
+        p = non_negative("FixedProbability", "p", self.p)
+        if p > 1:
+            raise ValidationError(f"FixedProbability: p={p} must be in [0, 1]")
+        object.__setattr__(self, "p", p)
+        if self.seed is not None and (int(self.seed) != self.seed):
+            raise ValidationError(f"FixedProbability: seed={self.seed!r} must be an integer")
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        rng = np.random.default_rng(self.seed if self.seed is not None else seed)
+        mask = rng.random((n_pre, n_post)) < self.p
+        if same_population and not self.allow_self_connections:
+            np.fill_diagonal(mask, False)
+        pre, post = np.nonzero(mask)
+        return pre, post, None, None

@@ -1,0 +1,123 @@
+"""Synaptic plasticity of the model description: STDP = timing rule × weight dependence.
+
+Parameter names follow PyNN (``tau_plus``, ``tau_minus`` [ms], ``A_plus``, ``A_minus``, ``w_min``,
+``w_max`` [weight units: nA, or mV for IF_curr_delta with weight_units="mV"]). A negative
+``A_minus`` is legal (post-before-pre then potentiates, as in the spatial-pattern paper).
+How each numerics profile pairs spikes is in docs/semantics.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ValidationError
+from .registry import description_type
+from .validation import finite, positive
+
+
+class TimingRule:
+    nearest: bool = False
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        for name in ("tau_plus", "tau_minus"):
+            object.__setattr__(self, name, positive(owner, name, getattr(self, name), "ms"))
+        for name in ("A_plus", "A_minus"):
+            object.__setattr__(self, name, finite(owner, name, getattr(self, name)))
+
+
+@description_type
+@dataclass(frozen=True)
+class SpikePairRule(TimingRule):
+    """All-pairs rule: every pre spike pairs with every post spike through exponential traces."""
+
+    tau_plus: float = 20.0
+    tau_minus: float = 20.0
+    A_plus: float = 0.01
+    A_minus: float = 0.01
+
+
+@description_type
+@dataclass(frozen=True)
+class SpikeNearestPairRule(TimingRule):
+    """Nearest-pair rule (sPyNNaker's ``SpikeNearestPairRule``): a pre spike pairs with the latest
+    post spike only, and a post spike with the latest pre spike only."""
+
+    tau_plus: float = 20.0
+    tau_minus: float = 20.0
+    A_plus: float = 0.01
+    A_minus: float = 0.01
+    nearest = True
+
+
+class WeightDependence:
+    def __post_init__(self):
+        owner = type(self).__name__
+        w_min = finite(owner, "w_min", self.w_min)
+        w_max = finite(owner, "w_max", self.w_max)
+        if w_max < w_min:
+            raise ValidationError(f"{owner}: w_max={w_max} is below w_min={w_min}")
+        if w_min < 0:
+            raise ValidationError(f"{owner}: w_min={w_min} < 0; weights are magnitudes (the receptor sets the sign)")
+        object.__setattr__(self, "w_min", w_min)
+        object.__setattr__(self, "w_max", w_max)
+
+
+@description_type
+@dataclass(frozen=True)
+class AdditiveWeightDependence(WeightDependence):
+    """Additive: ``Δw = ±A±·K`` then clipped to ``[w_min, w_max]`` after each term.
+
+    ``step`` says what A± mean: ``"absolute"`` — A± are in weight units (sPyNNaker's meaning);
+    ``"times_w_max"`` — the step is ``A±·w_max`` (PyNN's standard and NEST's meaning). Lowerings
+    convert between the two.
+    """
+
+    w_min: float = 0.0
+    w_max: float = 1.0
+    step: Literal["absolute", "times_w_max"] = "absolute"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.step not in ("absolute", "times_w_max"):
+            raise ValidationError(f"AdditiveWeightDependence: step={self.step!r} must be 'absolute' or 'times_w_max'")
+
+    def scale(self) -> float:
+        """Factor that turns A± into weight units."""
+        return self.w_max if self.step == "times_w_max" else 1.0
+
+
+@description_type
+@dataclass(frozen=True)
+class MultiplicativeWeightDependence(WeightDependence):
+    """Multiplicative: ``Δw+ = A+·(w_max − w)·K``, ``Δw− = −A−·(w − w_min)·K`` (sPyNNaker;
+    NEST's has w_min = 0)."""
+
+    w_min: float = 0.0
+    w_max: float = 1.0
+
+    def scale(self) -> float:
+        return 1.0
+
+
+Additive = AdditiveWeightDependence
+Multiplicative = MultiplicativeWeightDependence
+
+
+@description_type
+@dataclass(frozen=True)
+class STDP:
+    """Spike-timing-dependent plasticity: a timing rule and a weight dependence.
+
+    The whole synaptic delay is dendritic: a post spike at t_post is seen by the synapse at
+    ``t_post + delay`` (PyNN's ``dendritic_delay_fraction = 1``, sPyNNaker's default).
+    """
+
+    timing: TimingRule = SpikePairRule()
+    weight: WeightDependence = AdditiveWeightDependence()
+
+    def __post_init__(self):
+        if not isinstance(self.timing, TimingRule):
+            raise ValidationError(f"STDP: timing={self.timing!r} is not a timing rule; use nm.SpikePairRule or nm.SpikeNearestPairRule")
+        if not isinstance(self.weight, WeightDependence):
+            raise ValidationError(f"STDP: weight={self.weight!r} is not a weight dependence; use nm.Additive or nm.Multiplicative")

@@ -1,0 +1,99 @@
+"""The simulation API shared by every backend: ``build``, ``simulate`` and ``Simulation``.
+
+A simulation is stateful, as in PyNN: build once, ``run(ms)`` in segments (each continues the
+last), read or set weights between segments, ``reset()``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from .errors import BackendUnavailableError, ValidationError
+from .network import Network
+
+#: backend name -> (module, extra that installs its dependencies)
+BACKENDS = {
+    "torch": ("neuromorph.backends.torch", None),
+    "pynn": ("neuromorph.backends.pynn", "pynn"),
+    "pynn:nest": ("neuromorph.backends.pynn", "pynn"),
+    "pynn:brian2": ("neuromorph.backends.pynn", "pynn"),
+    "pynn:spinnaker": ("neuromorph.backends.pynn", "spinnaker"),
+}
+
+
+def backend_module(name: str):
+    if name not in BACKENDS:
+        raise BackendUnavailableError(f"backend {name!r} does not exist; choose one of {', '.join(BACKENDS)}")
+    module, extra = BACKENDS[name]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        hint = f'pip install "neuromorph[{extra}]"' if extra else "reinstall neuromorph"
+        raise BackendUnavailableError(f"backend {name!r} cannot be imported ({exc}); install it with: {hint}") from None
+
+
+def build(net: Network, backend: str = "torch", **options) -> "Simulation":
+    """Lower ``net`` to ``backend`` and return a stateful Simulation.
+
+    torch options: ``numerics`` ("spinnaker" | "spinnaker-float" | "exact"), ``device``
+    ("cpu" | "cuda"), ``batch``, ``dtype``. PyNN options: see neuromorph.backends.pynn.
+    """
+    if not isinstance(net, Network):
+        raise ValidationError(f"build: expected a nm.Network, got {type(net).__name__}")
+    return backend_module(backend).build(net, backend=backend, **options)
+
+
+def simulate(net: Network, duration_ms: float, backend: str = "torch", **options) -> "Simulation":
+    """Build, run for ``duration_ms`` and return the simulation (a result with the same accessors)."""
+    sim = build(net, backend=backend, **options)
+    sim.run(duration_ms)
+    return sim
+
+
+class Simulation:
+    """What every backend's simulation offers. Times in ms; arrays are numpy."""
+
+    net: Network
+    batch: int = 1
+
+    def run(self, ms: float) -> None:
+        raise NotImplementedError
+
+    @property
+    def time(self) -> float:
+        """Simulated time so far [ms]."""
+        raise NotImplementedError
+
+    def spikes(self, label) -> list:
+        """Spike times [ms]: one array per neuron, or (batch > 1) per trial then per neuron."""
+        raise NotImplementedError
+
+    def trace(self, label, variable: str = "v") -> np.ndarray:
+        """Recorded variable: ``[steps, n]`` (``[batch, steps, n]`` when batched). Row k is the
+        value at time k·dt (state after k steps), every ``every`` steps as recorded."""
+        raise NotImplementedError
+
+    def weights(self, projection) -> np.ndarray:
+        """Current weight magnitudes ``[n_pre, n_post]`` (``[batch, ...]`` when batched); NaN where
+        there is no synapse."""
+        raise NotImplementedError
+
+    def set_weights(self, projection, weights) -> None:
+        raise NotImplementedError
+
+    def weight_history(self, projection) -> tuple[np.ndarray, np.ndarray]:
+        """Recorded weights: ``(times_ms, [samples, (batch,) n_pre, n_post])``."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def resources(self) -> dict[str, Any]:
+        """Hardware resources used (backends that map onto hardware); {} otherwise."""
+        return {}
+
+    # shared helpers ------------------------------------------------------------------------
+    def _projection(self, projection):
+        return self.net.projection(projection)
