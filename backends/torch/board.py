@@ -1,0 +1,90 @@
+"""sPyNNaker's on-board number formats, for the ``spinnaker`` profile's weight storage.
+
+Facts from simulators.md §9 (read from sPyNNaker 7.4.1's Python side and C sources, and checked
+against the spatial-pattern paper's recorded runs): s16.15 parameters, 16-bit synaptic words scaled
+by a per-(post population, receptor) ring-buffer shift, STDP exponentials from a floor LUT with
+1.0 = 2048. We compute the same numbers from the network description rather than importing
+sPyNNaker, so the torch backend works without the ``[spinnaker]`` extra; the PyNN SpiNNaker
+lowering cross-checks them against sPyNNaker's own mapping.
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import numpy as np
+
+STDP_FIXED_POINT = 11
+STDP_ONE = 1 << STDP_FIXED_POINT  # 2048
+S1615_ONE = 1 << 15
+
+
+def s1615(value: float) -> int:
+    """Host encoding of an s16.15 parameter: round-half-even of value·2^15 via its decimal string
+    (SpiNNFrontEndCommon's ``encode_as_int``)."""
+    return int((Decimal(str(value)) * S1615_ONE).to_integral_value(ROUND_HALF_EVEN))
+
+
+def exp_lut(tau_ms: float, dt_ms: float) -> np.ndarray:
+    """sPyNNaker's STDP decay table ``floor(2048·exp(-k·dt/tau))`` for k < len; beyond it the
+    decay is 0. ``len = 2·ceil(ln(2048)·tau/dt / 2)``."""
+    lam = dt_ms / tau_ms
+    raw = math.log(STDP_ONE) / lam
+    length = 2 * math.ceil(raw / 2)
+    k = np.arange(length, dtype=np.float64)
+    return np.floor(STDP_ONE * np.exp(-k * lam)).astype(np.int64)
+
+
+def ring_buffer_shift(max_summed_weight: float) -> int:
+    """Left shift s with 2^s > M strictly (simulators.md §9.2 step 3)."""
+    if max_summed_weight <= 0:
+        return 0
+    s = max(0, math.ceil(math.log2(max_summed_weight)))
+    if 2 ** s <= max_summed_weight:
+        s += 1
+    return s
+
+
+def weight_lsb(shift: int) -> float:
+    """Value of one stored weight unit in nA: 2^(s-15)."""
+    return 2.0 ** (shift - 15)
+
+
+def spikes_per_tick(celltype) -> int:
+    """Source spikes per tick used by the shift computation: a SpikeSourceArray's largest number
+    of spikes of one neuron at one time; 1 otherwise (sPyNNaker: max(1, 30 Hz·dt) = 1 at 1 ms)."""
+    times = getattr(celltype, "spike_times", None)
+    if not times:
+        return 1
+    best = 1
+    for row in times:
+        if row:
+            _, counts = np.unique(np.asarray(row), return_counts=True)
+            best = max(best, int(counts.max()))
+    return best
+
+
+def ring_buffer_shifts(net) -> dict[tuple[str, str], int]:
+    """Shift per (post population label, receptor), from every projection onto it.
+
+    M = Σ spt·w_max·n over incoming projections (n = largest fan-in, w_max = largest weight, for
+    STDP also the rule's w_max), floored at the single largest w_max. sPyNNaker uses a Poisson bound
+    instead when delays vary within a receptor; we keep the upper cap M (documented deviation: at
+    worst one more bit of headroom, i.e. a coarser LSB than the board).
+    """
+    total: dict[tuple[str, str], float] = {}
+    biggest: dict[tuple[str, str], float] = {}
+    for proj in net.projections.values():
+        conn = net.connectivity(proj)
+        if not conn.mask.any():
+            continue
+        key = (proj.post, proj.receptor)
+        n = int(conn.mask.sum(axis=0).max())
+        w_max = float(conn.weight[conn.mask].max())
+        st = proj.plasticity
+        if st is not None and hasattr(st, "weight"):
+            w_max = max(w_max, st.weight.w_max)
+        spt = spikes_per_tick(net.populations[proj.pre].celltype)
+        total[key] = total.get(key, 0.0) + spt * w_max * n
+        biggest[key] = max(biggest.get(key, 0.0), w_max)
+    return {k: ring_buffer_shift(max(total[k], biggest[k])) for k in total}
