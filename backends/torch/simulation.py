@@ -51,7 +51,12 @@ class _StaticProjection:
         w = torch.where(self.mask, w, torch.zeros((), dtype=w.dtype, device=w.device))
         if self.lsb is not None:  # host: 16-bit word rint(|w|·weight_scale)
             w = torch.round(w / self.lsb) * self.lsb
-        self.W = w.to(self.dtype)
+        w = w.to(self.dtype)
+        if isinstance(getattr(self, "W", None), torch.nn.Parameter):
+            with torch.no_grad():
+                self.W.copy_(w.expand_as(self.W))
+        else:
+            self.W = w
 
     def weights(self):
         return self.W
@@ -59,7 +64,7 @@ class _StaticProjection:
 
 class TorchSimulation(Simulation, torch.nn.Module):
     def __init__(self, net, numerics: str = "spinnaker", device="cpu", batch: int = 1, dtype=torch.float64,
-                 spike_grad=None, check: bool = True):
+                 spike_grad=None, trainable=(), check: bool = True):
         torch.nn.Module.__init__(self)
         self.net = net
         self.profile = get_profile(numerics)
@@ -103,6 +108,15 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 lsb = board.weight_lsb(shift) if shift is not None else None
                 self.static[proj.label] = _StaticProjection(proj, conn, self.device, self.dtype, lsb)
         self.ring = max_delay + 1
+        # weights the user trains through snnTorch's surrogate gradients become nn.Parameters
+        self.trainable = torch.nn.ParameterDict()
+        for label in trainable:
+            proj = net.projection(label)
+            if proj.label not in self.static:
+                raise UnsupportedError(f"trainable projection {proj.label!r} is plastic; train static projections only")
+            sp = self.static[proj.label]
+            sp.W = torch.nn.Parameter(sp.W.clone())
+            self.trainable[f"w{len(self.trainable)}"] = sp.W
         self.extra_current = {label: None for label in self.neurons}    # nA, added to i_offset
         self.threshold_shift = {label: None for label in self.neurons}  # mV, added to v_thresh
         self.weight_gain = {label: None for label in net.projections}    # gain on transmitted weights
@@ -130,6 +144,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         initial values; weights keep their current values (re-set them with set_weights)."""
         self.k = 0
         self._stamp0_done = False
+        self._collect = None
         B, dev, dt = self.batch, self.device, self.dtype
         self.state = {label: nrn.initial_state(torch.as_tensor(self.net.populations[label].initial("v"), dtype=dt, device=dev), B)
                       for label, nrn in self.neurons.items()}
@@ -151,6 +166,18 @@ class TorchSimulation(Simulation, torch.nn.Module):
         for m in self.mechanisms:
             if hasattr(m, "reset"):
                 m.reset(self)
+
+    def forward(self, ms: float, outputs=()) -> dict:
+        """Run ``ms`` and return the spikes of ``outputs`` (population labels) as tensors
+        ``[steps, batch, n]`` that carry snnTorch surrogate gradients to trainable weights."""
+        for label in outputs:
+            self.net.get(label)
+        self._collect = {label: [] for label in outputs}
+        try:
+            self.run(ms)
+            return {label: torch.stack(rows) if rows else None for label, rows in self._collect.items()}
+        finally:
+            self._collect = None
 
     @property
     def time(self) -> float:
@@ -191,6 +218,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             self.state[label] = new
             spikes[label] = spk
         spikes.update(source_spikes)
+        if self._collect is not None:
+            for label, rows in self._collect.items():
+                rows.append(spikes[label])
         self._process_stamp(k, k + self.profile.stamp_offset, spikes, spikes)
         for m in self.mechanisms:
             m.step(self, k, spikes)
