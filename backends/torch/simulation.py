@@ -232,12 +232,12 @@ class TorchSimulation(Simulation, torch.nn.Module):
             s = pre_spikes.get(label)
             if s is not None:
                 self._spikes[label].append((u, s.detach() > 0))
-        nest = self.profile.stdp_convention == "nest"
         for pp in self.plastic.values():
             post = post_spikes.get(pp.post)
             pp.record_post(u, post.detach() > 0 if post is not None else torch.zeros(self.batch, pp.n_post, dtype=torch.bool, device=self.device))
-            if not nest:
-                pp.post_arrivals(u)
+            # a post reaching the synapse at u pairs with the pre spikes before u (both simulators'
+            # facilitation windows end at t_pre - d inclusive), so it goes before this stamp's pres
+            pp.post_arrivals(u)
         for proj in list(self.plastic.values()) + list(self.static.values()):
             s = pre_spikes.get(proj.pre)
             if s is None:
@@ -254,9 +254,6 @@ class TorchSimulation(Simulation, torch.nn.Module):
             for d in proj.delays:
                 Wd = W if len(proj.delays) == 1 else torch.where(proj.delay_masks[d], W, torch.zeros((), dtype=W.dtype, device=W.device))
                 buf[(k + d) % self.ring] += torch.matmul(s.unsqueeze(1), Wd).squeeze(1)
-        if nest:
-            for pp in self.plastic.values():
-                pp.post_arrivals(u)
 
     def _sample_weights(self, k: int):
         for label, (every, times, rows) in self._weights.items():

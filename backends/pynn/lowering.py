@@ -1,0 +1,131 @@
+"""Lower a neuromorph Network to PyNN objects on one simulator.
+
+Connections are resolved by neuromorph (``net.connectivity``) and handed to PyNN as one
+``FromListConnector`` list per projection, built with numpy (pre, post, weight, delay columns),
+so every backend connects exactly the same pairs. Weights become signed simulator values here
+(``units``); STDP parameters are converted to each simulator's conventions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neuromorph.cells import IF_curr_delta
+from neuromorph.errors import UnsupportedError
+from neuromorph.plasticity import AdditiveWeightDependence, SpikeNearestPairRule
+
+from . import units
+from .cells import RECORD_NAMES, pynn_celltype
+
+
+@dataclass
+class LoweredProjection:
+    """A PyNN projection and how to convert its weights: description magnitude × ``scale`` ×
+    ``sign`` = the weight PyNN is given (nA, or mV for voltage-jump synapses)."""
+
+    pynn: object
+    scale: float
+    sign: float
+    native_nest: bool = False  # built from a NEST native synapse type (weights in NEST units)
+    delta_post: bool = False   # post is IF_curr_delta (NEST weights in mV)
+
+
+@dataclass
+class Lowered:
+    sim: object
+    populations: dict = field(default_factory=dict)
+    projections: dict = field(default_factory=dict)
+
+
+def lower(net, sim, simulator: str) -> Lowered:
+    """Create every population and projection of ``net`` in the (already set up) PyNN module."""
+    out = Lowered(sim)
+    for pop in net.populations.values():
+        p = sim.Population(pop.size, pynn_celltype(sim, simulator, pop.celltype), label=pop.label)
+        if not pop.is_source:
+            p.initialize(v=pop.initial("v"))
+        out.populations[pop.label] = p
+    for proj in net.projections.values():
+        out.projections[proj.label] = _projection(net, sim, simulator, proj, out.populations)
+    for rec in net.recordings:
+        if rec.target in out.populations:
+            names = [RECORD_NAMES[simulator][v] for v in rec.variables]
+            kwargs = {} if rec.every == 1 else {"sampling_interval": rec.every * net.dt}
+            out.populations[rec.target].record(names, **kwargs)
+    return out
+
+
+def connection_list(conn, dt: float, weight_factor: float) -> np.ndarray:
+    """``[n, 4]`` array of (pre, post, weight, delay [ms]) for every synapse of a projection."""
+    pre, post = np.nonzero(conn.mask)
+    return np.column_stack([pre.astype(float), post.astype(float),
+                            conn.weight[pre, post] * weight_factor,
+                            conn.delay_steps[pre, post] * dt])
+
+
+def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
+    post_type = net.populations[proj.post].celltype
+    scale = units.weight_scale(post_type, simulator, net.dt)
+    sign = units.signed(proj.receptor, simulator)
+    delta_post = isinstance(post_type, IF_curr_delta)
+    conn = net.connectivity(proj)
+    st = proj.plasticity
+    native = False
+    factor = scale * sign
+    if st is None:
+        synapse = sim.StaticSynapse()
+    elif type(st).__name__ == "STDP":
+        synapse, native = _stdp(sim, simulator, st, scale, sign, delta_post)
+        if native:
+            # NEST native synapse types take the weight in NEST units (pA; PyNN only applies the
+            # IF_curr_delta receptor_scale of 1e-3), while PyNN's standard types multiply by 1000
+            factor = scale * sign * 1000.0
+    else:
+        raise UnsupportedError(f"{type(st).__name__} is unsupported on backend 'pynn:{simulator}': no PyNN lowering exists; use backend='torch'")
+    rows = connection_list(conn, net.dt, factor)
+    connector = sim.FromListConnector(rows, column_names=["weight", "delay"])
+    p = sim.Projection(pops[proj.pre], pops[proj.post], connector, synapse,
+                       receptor_type=proj.receptor, label=proj.label)
+    return LoweredProjection(p, scale, sign, native, delta_post)
+
+
+def _stdp(sim, simulator, st, scale, sign, delta_post):
+    """PyNN synapse type of an STDP rule; returns (synapse, is_nest_native)."""
+    timing, wdep = st.timing, st.weight
+    additive = isinstance(wdep, AdditiveWeightDependence)
+    if additive:
+        a_plus, a_minus = units.additive_amplitudes(wdep, timing, simulator)
+    else:
+        a_plus, a_minus = timing.A_plus, timing.A_minus
+    w_min, w_max = wdep.w_min * scale, wdep.w_max * scale
+    nearest = isinstance(timing, SpikeNearestPairRule)
+    if simulator == "nest":
+        if nearest:
+            # NEST's symmetric nearest-neighbour model through PyNN's native-synapse mechanism:
+            # lambda = A+, alpha = A-/A+, Wmax in NEST units (pA for currents, mV for jumps)
+            NN = sim.native_synapse_type("stdp_nn_symm_synapse")
+            w_max_nest = w_max * sign * (1.0 if delta_post else 1000.0)
+            # every connection's weight comes from the list; the default only has to share Wmax's sign
+            params = {"weight": w_max_nest, "tau_plus": timing.tau_plus, "tau_minus": timing.tau_minus, "lambda": a_plus,
+                      "alpha": a_minus / a_plus if a_plus != 0 else 0.0, "Wmax": w_max_nest,
+                      "mu_plus": 0.0 if additive else 1.0, "mu_minus": 0.0 if additive else 1.0}
+            return NN(**params), True
+        # PyNN multiplies w_max by 1000 but, for IF_curr_delta, forgets the 1e-3 receptor scale it
+        # applies to the weights; divide here so NEST's Wmax is in mV like the weights
+        w_max_pynn = w_max * sign / (1000.0 if delta_post else 1.0)
+        wd = (sim.AdditiveWeightDependence if additive else sim.MultiplicativeWeightDependence)(w_min=0.0, w_max=w_max_pynn)
+        td = sim.SpikePairRule(tau_plus=timing.tau_plus, tau_minus=timing.tau_minus, A_plus=a_plus, A_minus=a_minus)
+        # NEST checks that the default weight has Wmax's sign (inhibitory: both negative)
+        return sim.STDPMechanism(timing_dependence=td, weight_dependence=wd, weight=w_max_pynn,
+                                 dendritic_delay_fraction=1.0), False
+    if simulator == "brian2":
+        wd = (sim.AdditiveWeightDependence if additive else sim.MultiplicativeWeightDependence)(w_min=w_min, w_max=w_max)
+        td = sim.SpikePairRule(tau_plus=timing.tau_plus, tau_minus=timing.tau_minus, A_plus=a_plus, A_minus=a_minus)
+        # PyNN's brian2 backend only has axonal delays
+        return sim.STDPMechanism(timing_dependence=td, weight_dependence=wd, dendritic_delay_fraction=0.0), False
+    # sPyNNaker
+    rule = sim.extra_models.SpikeNearestPairRule if nearest else sim.SpikePairRule
+    td = rule(tau_plus=timing.tau_plus, tau_minus=timing.tau_minus, A_plus=a_plus, A_minus=a_minus)
+    wd = (sim.AdditiveWeightDependence if additive else sim.MultiplicativeWeightDependence)(w_min=w_min, w_max=w_max)
+    return sim.STDPMechanism(timing_dependence=td, weight_dependence=wd), False

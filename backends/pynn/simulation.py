@@ -1,0 +1,352 @@
+"""PyNNSimulation: the neuromorph Simulation API on a PyNN simulator (NEST, Brian2, sPyNNaker).
+
+PyNN simulators hold one network per process. Building a second simulation on the same simulator
+*detaches* the first: its recorded results are copied out (spikes, traces, weights, Neo blocks)
+and stay readable, but it can no longer run.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from neuromorph.capabilities import check_supported
+from neuromorph.errors import NeuromorphError, SimulationError, UnsupportedError, ValidationError
+from neuromorph.simulation import Simulation
+
+from . import results, weights as wio
+from .capabilities import capabilities, extra_constructs
+from .cells import RECORD_NAMES, RECORD_SIGNS
+from .loader import import_simulator
+from .lowering import lower
+from .variants import variant_for
+
+#: the live simulation of each simulator (PyNN state is global per simulator module)
+_ACTIVE: dict[str, "PyNNSimulation"] = {}
+
+OPTIONS = {
+    "nest": {"threads", "numerics"},
+    "brian2": {"codegen", "numerics"},
+    "spinnaker": {"numerics", "run_dir", "board", "machine_name", "spalloc_server", "spalloc_user",
+                  "neurons_per_core"},
+}
+
+
+def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
+    """Lower ``net`` onto ``backend`` ("pynn" = "pynn:nest", "pynn:brian2", "pynn:spinnaker").
+
+    Options — nest: ``threads`` (1; more threads change the order in which NEST sums inputs);
+    brian2: ``codegen`` ("numpy" default, "cython" compiles, slow the first time); spinnaker:
+    ``run_dir`` (where spynnaker.cfg, reports and the database go; a new temporary directory by
+    default), ``board`` ("SpiNN-5" default, or "SpiNN-3"), ``machine_name`` / ``spalloc_server``
+    (a real board; without one the board is virtual), ``neurons_per_core``. ``numerics``, when
+    given, must be what the simulator computes ("exact" for NEST, "spinnaker" for sPyNNaker).
+    """
+    variant = variant_for(backend)
+    unknown = set(options) - OPTIONS[variant.name]
+    if unknown:
+        raise ValidationError(
+            f"build: option(s) {', '.join(sorted(unknown))} not understood by backend 'pynn:{variant.name}' "
+            f"(accepted: {', '.join(sorted(OPTIONS[variant.name]))})")
+    return PyNNSimulation(net, variant, options)
+
+
+def supported_check(net, variant, numerics=None, neurons_per_core=None, board="SpiNN-5") -> None:
+    """Raise UnsupportedError naming the first construct ``variant`` cannot run."""
+    table = capabilities(variant, numerics)
+    check_supported(net, table, f"pynn:{variant.name}")
+    for key in extra_constructs(net):
+        cap = table[key]
+        if not cap.supported:
+            raise UnsupportedError(f"{key} is unsupported on backend 'pynn:{variant.name}': {cap.how}")
+    if variant.name == "spinnaker":
+        from neuromorph.hardware.limits import preflight
+        preflight(net, board=board, neurons_per_core=neurons_per_core)
+
+
+class PyNNSimulation(Simulation):
+    """A network lowered to real PyNN objects. Times in ms; weights are magnitudes in the
+    description's units (nA, or mV for IF_curr_delta(weight_units="mV"))."""
+
+    def __init__(self, net, variant, options):
+        self.net = net
+        self.variant = variant
+        self.backend = f"pynn:{variant.name}"
+        self.options = dict(options)
+        self.numerics = variant.numerics
+        supported_check(net, variant, options.get("numerics"), options.get("neurons_per_core"),
+                        options.get("board", "SpiNN-5"))
+        self.sim = import_simulator(variant)
+        self.run_dir: Path | None = None
+        if variant.name == "spinnaker":
+            from . import spinnaker
+            self.run_dir = spinnaker.prepare_run_dir(
+                options.get("run_dir"), options.get("board", "SpiNN-5"), options.get("machine_name"),
+                options.get("spalloc_server"), options.get("spalloc_user"))
+        self.virtual_board = variant.name == "spinnaker" and not (options.get("machine_name") or options.get("spalloc_server"))
+        self._detached = False
+        self._frozen: dict | None = None
+        self._resources: dict = {}
+        self._build(initial_weights=None)
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self, initial_weights):
+        previous = _ACTIVE.get(self.variant.name)
+        if previous is not None and previous is not self:
+            previous._detach()
+        _ACTIVE[self.variant.name] = self
+        self._steps = 0
+        self._weight_samples = {rec.target: ([], []) for rec in self.net.recordings if rec.target in self.net.projections}
+        self._weight_every = {rec.target: rec.every for rec in self.net.recordings if rec.target in self.net.projections}
+        self._cache = {}
+        self._mapped = False
+        self._loaded = {label: np.where(self.net.connectivity(p).mask, self.net.connectivity(p).weight, np.nan)
+                        for label, p in self.net.projections.items()}
+        try:
+            with self._context():
+                self._setup()
+                self.lowered = lower(self.net, self.sim, self.variant.name)
+                # PyNN cell ids, which Neo's multiplexed spike arrays carry (sPyNNaker numbers by index)
+                self.lowered_ids = {label: (np.arange(p.size) if self.variant.name == "spinnaker"
+                                            else np.asarray(p.all_cells, dtype=np.int64))
+                                    for label, p in self.lowered.populations.items()}
+                if initial_weights:
+                    for label, w in initial_weights.items():
+                        self._write_weights(label, w)
+        except NeuromorphError:
+            raise
+        except Exception as exc:
+            raise SimulationError(f"{self.backend}: building the network failed ({_one_line(exc)}); "
+                                  "check the parameters against the capability table (neuromorph info)") from None
+
+    def _setup(self):
+        sim, net, name = self.sim, self.net, self.variant.name
+        max_delay = max([net.dt * 2] + [net.dt * c.delay_steps.max() for c in
+                                         (net.connectivity(p) for p in net.projections.values()) if c.mask.any()])
+        if name == "nest":
+            # on_grid: iaf_psc_exp / iaf_psc_delta, not PyNN's default precise-timing *_ps models;
+            # NEST's rng_seed must be >= 1
+            sim.setup(timestep=net.dt, min_delay=net.dt, max_delay=max_delay, spike_precision="on_grid",
+                      rng_seed=net.seed % 2_147_483_646 + 1, threads=int(self.options.get("threads", 1)),
+                      verbosity="error")
+        elif name == "brian2":
+            import brian2
+            brian2.prefs.codegen.target = self.options.get("codegen", "numpy")
+            # PyNN puts SpikeGeneratorGroups on Brian2's default clock (0.1 ms): align it with dt
+            brian2.defaultclock.dt = net.dt * brian2.ms
+            brian2.seed(net.seed)
+            sim.setup(timestep=net.dt, min_delay=net.dt, max_delay=max_delay)
+        else:
+            sim.setup(timestep=net.dt, min_delay=net.dt)  # sPyNNaker ignores (and warns about) max_delay
+            npc = self.options.get("neurons_per_core")
+            if npc:
+                for cls in (sim.IF_curr_exp, sim.IF_curr_delta):
+                    sim.set_number_of_neurons_per_core(cls, int(npc))
+
+    @contextlib.contextmanager
+    def _context(self):
+        """Quiet simulator warnings; for sPyNNaker, run inside the run directory."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.run_dir is not None:
+                from . import spinnaker
+                with spinnaker.in_run_dir(self.run_dir):
+                    yield
+            else:
+                yield
+
+    def _check_live(self):
+        if self._detached:
+            raise SimulationError(
+                f"{self.backend}: this simulation was replaced by a later build on the same simulator (PyNN holds one "
+                "network per process); its results are still readable, rebuild it to run again")
+
+    # -- running ----------------------------------------------------------------------------
+    @property
+    def time(self) -> float:
+        return self._steps * self.net.dt
+
+    def run(self, ms: float) -> None:
+        """Advance by ``ms`` (a whole number of steps), reading weights every k steps where
+        recorded. On a simulator failure the results up to the last completed chunk are kept."""
+        self._check_live()
+        n = self.net.steps(ms)
+        if n < 0:
+            raise ValidationError(f"run: duration {ms} ms must be >= 0")
+        end = self._steps + n
+        while self._steps < end:
+            self._sample_weights()
+            nxt = min([end] + [(self._steps // k + 1) * k for k in self._weight_every.values()])
+            try:
+                with self._context():
+                    self.sim.run((nxt - self._steps) * self.net.dt)
+            except Exception as exc:
+                raise SimulationError(
+                    f"{self.backend}: the simulator failed between t={self.time:g} and {nxt * self.net.dt:g} ms "
+                    f"({_one_line(exc)}); results up to t={self.time:g} ms are kept") from None
+            self._steps = nxt
+            self._cache = {}
+            self._mapped = True
+        if self.variant.name == "spinnaker" and self._mapped and not self._resources:
+            from . import spinnaker
+            try:
+                self._resources = spinnaker.resources(set(self.net.populations))
+            except Exception as exc:  # the mapping ran; a changed sPyNNaker API must not lose the run
+                self._resources = {"error": f"resources unavailable ({_one_line(exc)})"}
+
+    def _sample_weights(self):
+        for label, k in self._weight_every.items():
+            times, values = self._weight_samples[label]
+            if self._steps % k == 0 and (not times or times[-1] < self.time):
+                times.append(self.time)
+                values.append(self.weights(label))
+
+    # -- results ----------------------------------------------------------------------------
+    def _recorded(self, label, variable):
+        pop = self.net.get(label)
+        for rec in self.net.recordings:
+            if rec.target == pop.label and variable in rec.variables:
+                return pop, rec
+        raise ValidationError(f"{variable!r} of {pop.label!r} was not recorded; call net.record({pop.label!r}, {variable!r}) before build")
+
+    def neo(self, label):
+        """The Neo Block PyNN returns for a population (all recorded variables)."""
+        pop = self.net.get(label)
+        if self._frozen is not None:
+            return self._frozen["neo"].get(pop.label)
+        if self._steps == 0 and not self._mapped:
+            return None  # nothing simulated yet: PyNN has no segment to return
+        if ("neo", pop.label) not in self._cache:
+            with self._context():
+                self._cache[("neo", pop.label)] = self.lowered.populations[pop.label].get_data(clear=False)
+        return self._cache[("neo", pop.label)]
+
+    def spikes(self, label) -> list:
+        pop, _ = self._recorded(label, "spikes")
+        block = self.neo(pop.label)
+        if block is None or not block.segments:
+            return [np.zeros(0) for _ in range(pop.size)]
+        return results.spike_lists(block.segments[-1], self.lowered_ids[pop.label], self.time)
+
+    def trace(self, label, variable: str = "v") -> np.ndarray:
+        pop, rec = self._recorded(label, variable)
+        block = self.neo(pop.label)
+        rows = math.ceil(self._steps / rec.every)
+        if block is None or not block.segments:
+            return np.zeros((0, pop.size))
+        name = RECORD_NAMES[self.variant.name][variable]
+        sign = RECORD_SIGNS[self.variant.name].get(variable, 1.0)
+        return results.analog(block.segments[-1], name, pop.size, rows, sign)
+
+    def weights(self, projection) -> np.ndarray:
+        proj = self._projection(projection)
+        if self._frozen is not None:
+            return self._frozen["weights"][proj.label].copy()
+        mask = self.net.connectivity(proj).mask
+        key = ("w", proj.label)
+        if self.variant.name == "spinnaker" and (self.virtual_board or not self._mapped):
+            # nothing ran on a board (virtual, or not yet loaded): the weights are what was loaded
+            return self._loaded[proj.label].copy()
+        if key not in self._cache:
+            with self._context():
+                w = wio.read(self.lowered.projections[proj.label], self.variant.name, mask.shape)
+            w[~mask] = np.nan
+            self._cache[key] = w
+        return self._cache[key].copy()
+
+    def set_weights(self, projection, weights) -> None:
+        self._check_live()
+        proj = self._projection(projection)
+        w = wio.checked(proj.label, weights, self.net.connectivity(proj).mask)
+        with self._context():
+            self._write_weights(proj.label, w)
+        self._cache = {}
+
+    def _write_weights(self, label, w):
+        mask = self.net.connectivity(label).mask
+        self._loaded[label] = np.where(mask, w, np.nan)
+        if self.variant.name == "spinnaker" and self.virtual_board:
+            return  # sPyNNaker generates synapses on the (absent) machine; keep the host copy only
+        wio.write(self.lowered.projections[label], self.variant.name, np.nan_to_num(w), mask)
+
+    def weight_history(self, projection):
+        proj = self._projection(projection)
+        if proj.label not in self._weight_samples:
+            raise ValidationError(f"weights of {proj.label!r} were not recorded; call net.record({proj.label!r}, 'weights', every=k) before build")
+        times, values = self._weight_samples[proj.label]
+        shape = self.net.connectivity(proj).mask.shape
+        return np.asarray(times, dtype=np.float64), (np.stack(values) if values else np.zeros((0,) + shape))
+
+    def reset(self) -> None:
+        """Back to t = 0 with the initial state and empty recordings, keeping the current weights
+        (PyNN's meaning). Done by rebuilding the PyNN network, which restarts NEST's synapse state
+        (STDP traces) too, unlike PyNN's own NEST reset."""
+        self._check_live()
+        current = {label: self.weights(label) for label in self.net.projections}
+        self._end()
+        self._ended = False
+        self._build(initial_weights=current)
+
+    def resources(self) -> dict:
+        """sPyNNaker: chips, cores (per population), SDRAM per core [bytes] and routing entries
+        from its own mapping, after the first run; {} on other simulators."""
+        if self.variant.name != "spinnaker":
+            return {}
+        if not self._resources:
+            return {"note": "run the simulation first: sPyNNaker maps the network at the first run()"}
+        out = dict(self._resources)
+        out["virtual_board"] = self.virtual_board
+        if self.virtual_board:
+            out["note"] = "virtual board: the network was mapped but not run, so no spikes or traces were produced"
+        return out
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def _detach(self):
+        """Copy every recorded result out of the simulator, then stop using it."""
+        if self._detached:
+            return
+        frozen = {"neo": {}, "weights": {}}
+        try:
+            for rec in self.net.recordings:
+                if rec.target in self.net.populations:
+                    frozen["neo"][rec.target] = self.neo(rec.target)
+            for label in self.net.projections:
+                frozen["weights"][label] = self.weights(label)
+        except Exception:  # a dead kernel: keep what could be read
+            pass
+        self._frozen = frozen
+        self._end()
+        self._detached = True
+
+    def _end(self):
+        if self.variant.name == "spinnaker" and not getattr(self, "_ended", False):
+            self._ended = True  # sPyNNaker warns about a second end()
+            try:
+                from spynnaker.pyNN.data import SpynnakerDataView
+                if SpynnakerDataView.is_shutdown():  # it shuts itself down after a failed run
+                    return
+            except ImportError:
+                return
+            try:
+                with self._context():
+                    self.sim.end()
+            except Exception:
+                pass
+
+    def close(self):
+        """Release the simulator (sPyNNaker: end the run); results stay readable."""
+        if _ACTIVE.get(self.variant.name) is self:
+            del _ACTIVE[self.variant.name]
+        self._detach()
+
+    def __repr__(self):
+        return f"<PyNNSimulation {self.backend} t={self.time:g} ms{' detached' if self._detached else ''}>"
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:300]

@@ -1,0 +1,159 @@
+"""Spike-based alignment learning (SAL; Gierlich et al., arXiv:2503.02642): experiments.
+
+Two populations X and Y of stochastic escape-noise LIF neurons (``EscapeLeaky``: snnTorch's
+``Leaky`` with sampled spikes) are connected both ways: X→Y with ``W_xy`` [n_x, n_y] (pre × post)
+and Y→X with ``W_yx`` [n_y, n_x]. Per step of dt = 1 ms:
+
+    u ← β·u·(1 − s(t − 1)) + (1 − β)·b + Σ_pre W·s_pre(t − 1)   β = exp(−dt/τ_m); reset to 0 after a spike
+    s ~ Bernoulli(1 − exp(−ρ0·exp((u − ϑ)/Δu)·dt/1000))                       (escape noise)
+    SAL (neuromorph.backends.torch.mechanisms.sal.sal_step) on (W_xy, W_yx), window τ, amplitude η
+
+Neuron noise is the only drive besides the bias b; SAL's antisymmetric window turns the causal
+asymmetry of the two directions into a drift of ``W_xy − W_yxᵀ`` toward 0 while ``W_xy + W_yxᵀ``
+is conserved exactly (docs/mechanisms.md §4).
+
+- ``two_neuron_alignment(epochs=600, seed=0)``: W01 = 1.5, W10 = 0.5; per-epoch difference and sum.
+- ``layer_alignment(n_in=50, n_out=20, epochs=…, seed=0)``: forward W (input→output) and feedback
+  B (output→input) drawn independently (≈ 90° apart); per-epoch angle between Wᵀ and B.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from neuromorph.backends.torch.mechanisms.escape import EscapeLeaky
+from neuromorph.backends.torch.mechanisms.sal import SALParameters, sal_initial_state, sal_step
+from neuromorph.errors import ValidationError
+
+__all__ = ["SALConfig", "LAYER_CONFIG", "run_reciprocal", "two_neuron_alignment", "layer_alignment", "angle_deg"]
+
+
+@dataclass(frozen=True)
+class SALConfig:
+    """Neuron and learning parameters of the experiments (dimensionless membrane).
+
+    Neurons reset to u = 0 after a spike (``snntorch.Leaky`` reset "zero"), which keeps the
+    mutually exciting pair from running away. ``chains`` > 1 runs that many independent noise
+    realisations (parallel sampling chains) of the same network, sharing one set of weights; the
+    SAL update applied is the mean of the chains' updates (chains = 1: the plain rule).
+    """
+
+    dt: float = 1.0          # ms
+    tau_m: float = 5.0       # ms, membrane (PSP) time constant
+    rho0: float = 20.0       # Hz, hazard at u = ϑ
+    delta_u: float = 0.3     # escape-noise width
+    threshold: float = 0.0   # ϑ
+    bias: float = 0.0        # b
+    tau: float = 20.0        # ms, SAL window
+    eta: float = 1e-3        # SAL amplitude
+    epoch_ms: float = 100.0  # one epoch = this much simulated time
+    chains: int = 1
+
+
+#: the layer experiment: faster membranes and window, higher base rate, 8 chains
+LAYER_CONFIG = SALConfig(tau_m=2.0, rho0=100.0, delta_u=0.3, tau=2.0, eta=4e-3, chains=8)
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle between two arrays taken as vectors [degrees]."""
+    a, b = np.ravel(a), np.ravel(b)
+    c = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return math.degrees(math.acos(max(-1.0, min(1.0, c))))
+
+
+def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConfig = SALConfig(), seed: int = 0):
+    """Simulate X ⇄ Y with SAL for ``epochs`` epochs; return the weights after each epoch as
+    float64 arrays ``[epochs + 1, n_x, n_y]`` and ``[epochs + 1, n_y, n_x]`` (row 0: initial)."""
+    if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
+        raise ValidationError(f"SAL experiment: epochs={epochs!r} must be a positive integer")
+    if isinstance(cfg.chains, bool) or int(cfg.chains) != cfg.chains or cfg.chains < 1:
+        raise ValidationError(f"SALConfig: chains={cfg.chains!r} must be a positive integer")
+    w_xy = torch.as_tensor(np.asarray(w_xy, dtype=np.float64)).unsqueeze(0).clone()
+    w_yx = torch.as_tensor(np.asarray(w_yx, dtype=np.float64)).unsqueeze(0).clone()
+    n_x, n_y = w_xy.shape[1:]
+    if w_yx.shape[1:] != (n_y, n_x):
+        raise ValidationError(f"SAL experiment: W_yx has shape {tuple(w_yx.shape[1:])}; the reciprocal of [{n_x}, {n_y}] is [{n_y}, {n_x}]")
+    K = int(cfg.chains)
+    steps = int(round(cfg.epoch_ms / cfg.dt))
+    gen = torch.Generator().manual_seed(int(seed))
+    beta = math.exp(-cfg.dt / cfg.tau_m)
+    lif = EscapeLeaky(beta=beta, rho0=cfg.rho0, delta_u=cfg.delta_u, dt=cfg.dt, threshold=cfg.threshold,
+                      reset_mechanism="zero", generator=gen)           # X and Y side by side: [K, n_x + n_y]
+    u = torch.full((K, n_x + n_y), cfg.bias, dtype=torch.float64)
+    s = torch.zeros(K, n_x + n_y, dtype=torch.float64)
+    drive = (1.0 - beta) * cfg.bias
+    params = SALParameters(cfg.tau, cfg.eta, cfg.dt)
+    state = sal_initial_state(K, n_x, n_y)
+    hist_xy, hist_yx = [w_xy[0].numpy().copy()], [w_yx[0].numpy().copy()]
+    with torch.no_grad():
+        for _ in range(int(epochs)):
+            for _ in range(steps):
+                s_x, s_y = s[:, :n_x], s[:, n_x:]
+                current = torch.cat((s_y @ w_yx[0], s_x @ w_xy[0]), dim=1)   # spikes of the last step
+                if drive:
+                    current = current + drive
+                s, u = lif(current, u)
+                s_x, s_y = s[:, :n_x], s[:, n_x:]
+                if K == 1:
+                    w_xy, w_yx, state, _ = sal_step(s_x, s_y, w_xy, w_yx, state, params)
+                else:
+                    _, _, state, delta = sal_step(s_x, s_y, w_xy, w_yx, state, params)
+                    d = delta.mean(dim=0, keepdim=True)
+                    w_xy, w_yx = w_xy + d, w_yx - d.transpose(1, 2)
+            hist_xy.append(w_xy[0].numpy().copy())
+            hist_yx.append(w_yx[0].numpy().copy())
+    return np.stack(hist_xy), np.stack(hist_yx)
+
+
+@dataclass
+class TwoNeuronResult:
+    difference: np.ndarray  # W01 − W10 per epoch (index 0: start)
+    total: np.ndarray       # W01 + W10 per epoch
+
+    @property
+    def final_ratio(self) -> float:
+        """|difference at the end| / |difference at the start|."""
+        return float(abs(self.difference[-1]) / abs(self.difference[0]))
+
+    @property
+    def sum_drift(self) -> float:
+        """max |sum − sum at start| over all epochs."""
+        return float(np.max(np.abs(self.total - self.total[0])))
+
+
+def two_neuron_alignment(epochs: int = 600, seed: int = 0, w01: float = 1.5, w10: float = 0.5,
+                         cfg: SALConfig = SALConfig()) -> TwoNeuronResult:
+    """Two stochastic neurons, W01 (0→1) = 1.5 and W10 (1→0) = 0.5, learning with SAL."""
+    hx, hy = run_reciprocal(np.array([[w01]]), np.array([[w10]]), epochs, cfg, seed)
+    a, b = hx[:, 0, 0], hy[:, 0, 0]
+    return TwoNeuronResult(a - b, a + b)
+
+
+@dataclass
+class LayerResult:
+    angle: np.ndarray        # angle(Wᵀ, B) per epoch [deg] (index 0: start)
+    sum_drift: float         # max |(Wᵀ + B) − (Wᵀ + B) at start| over epochs and synapses
+    W: np.ndarray            # final forward weights [n_out, n_in]
+    B: np.ndarray            # final feedback weights [n_in, n_out]
+
+
+def layer_alignment(n_in: int = 50, n_out: int = 20, epochs: int = 200, seed: int = 0, weight_std: float = 0.1,
+                    cfg: SALConfig = LAYER_CONFIG) -> LayerResult:
+    """Input layer (n_in) ⇄ output layer (n_out): forward W [n_out, n_in] and feedback B
+    [n_in, n_out] drawn independently from N(0, weight_std²) (so ≈ 90° apart); SAL aligns B
+    with Wᵀ. Returns the angle per epoch."""
+    for name, v in (("n_in", n_in), ("n_out", n_out)):
+        if isinstance(v, bool) or int(v) != v or v < 1:
+            raise ValidationError(f"layer_alignment: {name}={v!r} must be a positive integer")
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0.0, weight_std, size=(n_out, n_in))
+    B = rng.normal(0.0, weight_std, size=(n_in, n_out))
+    angles = []
+    hx, hy = run_reciprocal(W.T, B.T, epochs, cfg, seed)  # X = input (W_xy = Wᵀ), Y = output (W_yx = Bᵀ)
+    for wt, bt in zip(hx, hy):
+        angles.append(angle_deg(wt, bt.T))
+    total = hx + np.transpose(hy, (0, 2, 1))
+    return LayerResult(np.asarray(angles), float(np.max(np.abs(total - total[0]))), hx[-1].T, hy[-1].T)

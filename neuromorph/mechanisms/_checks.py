@@ -1,0 +1,72 @@
+"""Validation helpers shared by the mechanism constructs (one-line ValidationErrors)."""
+from __future__ import annotations
+
+import math
+
+from ..errors import ValidationError
+from ..validation import finite
+
+
+def label(owner: str, value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{owner}: label={value!r} must be a non-empty string")
+    return value
+
+
+def time_constant(owner: str, name: str, value) -> float:
+    """A time constant [ms]: finite and > 0."""
+    v = finite(owner, name, value)
+    if v <= 0:
+        raise ValidationError(f"{owner}: {name}={v} ms must be > 0 (a time constant); give a positive value in ms")
+    return v
+
+
+def rate(owner: str, name: str, value) -> float:
+    """A target rate [Hz]: finite and > 0."""
+    v = finite(owner, name, value)
+    if v <= 0:
+        raise ValidationError(f"{owner}: {name}={v} Hz must be > 0; give the rate the population should fire at, in Hz")
+    return v
+
+
+def bounded(owner: str, name: str, value, lo=-math.inf, hi=math.inf, strict_lo=False, unit="") -> float:
+    """A number (±inf allowed for bounds only when the caller passes them through)."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{owner}: {name}={value!r} is not a number")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{owner}: {name}={value!r} is not a number") from None
+    if math.isnan(v):
+        raise ValidationError(f"{owner}: {name}=nan is not a number")
+    u = f" {unit}" if unit else ""
+    if strict_lo and not v > lo:
+        raise ValidationError(f"{owner}: {name}={v}{u} must be > {lo}")
+    if v < lo:
+        raise ValidationError(f"{owner}: {name}={v}{u} must be >= {lo}")
+    if v > hi:
+        raise ValidationError(f"{owner}: {name}={v}{u} must be <= {hi}")
+    return v
+
+
+def labels(owner: str, name: str, value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    try:
+        out = tuple(value)
+    except TypeError:
+        raise ValidationError(f"{owner}: {name}={value!r} must be a label or a list of labels") from None
+    for x in out:
+        if not isinstance(x, str) or not x:
+            raise ValidationError(f"{owner}: {name} contains {x!r}; give population/projection labels (strings)")
+    return out
+
+
+def population_of_neurons(owner: str, net, lab: str):
+    pops = net.populations
+    if lab not in pops:
+        raise ValidationError(f"{owner}: no population labelled {lab!r} (known: {', '.join(pops) or 'none yet'}); add it before this construct")
+    pop = pops[lab]
+    if pop.is_source:
+        raise ValidationError(f"{owner}: population {lab!r} is a spike source; homeostasis and astrocytes act on neurons, name a neuron population")
+    return pop
