@@ -78,9 +78,9 @@ class IF_curr_delta(CellType):
     the two simulator meanings of a weight the description uses — they share PyNN's name but not
     their arithmetic:
 
-    - ``"nA"`` (sPyNNaker): the weights delivered in a step are a current held for that one step,
-      so a spike moves V by ``R (1 - exp(-dt/tau_m)) w`` (0.97541 mV per nA for tau_m = 20 ms,
-      cm = 1 nF, dt = 1 ms). Input arriving while refractory is lost.
+    - ``"nA"`` (sPyNNaker): the weights delivered in a step, divided by dt, are a current held for
+      that one step, so a spike moves V by ``R (1 - exp(-dt/tau_m)) w / dt`` (0.97541 mV per nA for
+      tau_m = 20 ms, cm = 1 nF, dt = 1 ms). Input arriving while refractory is lost.
     - ``"mV"`` (PyNN's standard model on NEST, ``iaf_psc_delta``): V jumps by w mV.
     """
 

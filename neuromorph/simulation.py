@@ -84,7 +84,7 @@ class Simulation:
         raise NotImplementedError
 
     def weight_history(self, projection) -> tuple[np.ndarray, np.ndarray]:
-        """Recorded weights: ``(times_ms, [samples, (batch,) n_pre, n_post])``."""
+        """Recorded weights: ``(times_ms, [samples, n_pre, n_post])`` (``[batch, samples, ...]`` batched)."""
         raise NotImplementedError
 
     def reset(self) -> None:

@@ -36,7 +36,7 @@ _SHARED = {
 NEST = dict(_SHARED, **{
     "IF_curr_exp": native("iaf_psc_exp with spike_precision='on_grid' (PyNN's default would pick iaf_psc_exp_ps)"),
     "IF_curr_delta(weight_units=mV)": native("iaf_psc_delta: V jumps by the weight in mV (PyNN 0.13's missing variable_map for 'v' is added)"),
-    "IF_curr_delta(weight_units=nA)": emulated("iaf_psc_delta with each weight converted to the jump it causes on sPyNNaker, R·(1−exp(−dt/τm))·w mV; input during refractoriness is lost on both"),
+    "IF_curr_delta(weight_units=nA)": emulated("iaf_psc_delta with each weight converted to the jump it causes on sPyNNaker, R·(1−exp(−dt/τm))·w/dt mV; input during refractoriness is lost on both"),
     "SpikeSourceArray": native("spike_generator → parrot_neuron (PyNN); a spike at t reaches the target after its delay as on every NEST neuron"),
     "spike at t=0": unsupported("NEST cannot emit a SpikeSourceArray spike at t=0 (PyNN hands it to spike_generator at t−min_delay < 0 and NEST drops it silently); move it to t ≥ dt"),
     "spike at t=dt": unsupported("PyNN hands SpikeSourceArray spikes to NEST's spike_generator one min_delay (= dt) early and NEST refuses a generator spike at t=0, so the earliest source spike is 2·dt; shift the input by one step"),
@@ -58,7 +58,7 @@ NEST = dict(_SHARED, **{
 BRIAN2 = dict(_SHARED, **{
     "IF_curr_exp": native("Brian2 'exact' linear integration (numpy code generation by default); a spike is stamped at the start of its step, one dt earlier than NEST, and a SpikeSourceArray spike reaches the target one step later than on NEST"),
     "IF_curr_delta(weight_units=mV)": native("V jumps by the weight in mV"),
-    "IF_curr_delta(weight_units=nA)": emulated("weight converted to the jump R·(1−exp(−dt/τm))·w mV"),
+    "IF_curr_delta(weight_units=nA)": emulated("weight converted to the jump R·(1−exp(−dt/τm))·w/dt mV"),
     "SpikeSourceArray": native("SpikeGeneratorGroup on the network clock (PyNN leaves it on Brian2's 0.1 ms default clock; neuromorph sets defaultclock.dt = dt)"),
     "spike at t=0": native("SpikeGeneratorGroup emits at t=0"),
     "SpikeSourcePoisson": native("PoissonGroup-like threshold group with Brian2's RNG (statistical equivalence only)"),
@@ -78,7 +78,7 @@ BRIAN2 = dict(_SHARED, **{
 SPINNAKER = dict(_SHARED, **{
     "IF_curr_exp": native("sPyNNaker IF_curr_exp, s16.15 fixed point on the board; on a virtual board (no board configured) the network is mapped and placed but nothing runs"),
     "IF_curr_delta(weight_units=nA)": native("sPyNNaker IF_curr_delta: the weight is a current held for one tick"),
-    "IF_curr_delta(weight_units=mV)": emulated("weight converted to the current that gives that jump, w / (R·(1−exp(−dt/τm))) nA"),
+    "IF_curr_delta(weight_units=mV)": emulated("weight converted to the current that gives that jump, w·dt / (R·(1−exp(−dt/τm))) nA"),
     "SpikeSourceArray": native("sPyNNaker SpikeSourceArray"),
     "spike at t=0": native("tick 0"),
     "SpikeSourcePoisson": native("on-board Poisson source (board RNG)"),

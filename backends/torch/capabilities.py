@@ -10,7 +10,7 @@ def capabilities(variant=None, numerics: str | None = None) -> dict[str, Capabil
     board = numerics == "spinnaker"
     table = {
         "IF_curr_exp": native("exact: NEST iaf_psc_exp propagators; spinnaker: sPyNNaker's per-tick update"),
-        "IF_curr_delta(weight_units=nA)": (emulated("the one-step current w becomes NEST's voltage jump R(1-exp(-dt/tau_m))·w")
+        "IF_curr_delta(weight_units=nA)": (emulated("the one-step current w becomes NEST's voltage jump R(1-exp(-dt/tau_m))·w/dt")
                                            if exact else native("sPyNNaker: weights are the current of one tick")),
         "IF_curr_delta(weight_units=mV)": (native("NEST iaf_psc_delta: V jumps by w") if exact else
                                            emulated("the jump w becomes the one-tick current w/(R(1-exp(-dt/tau_m)))")),

@@ -96,7 +96,7 @@ class LIFPopulation(snntorch.SpikingNeuron):
                 self.P33 = math.exp(-dt / tau_m)
                 self.P30 = 1 / cm_pf * (1 - self.P33) * tau_m
                 # weight (as consumed from the ring buffer) -> voltage jump in mV
-                self.jump = 1.0 if c.weight_units == "mV" else (c.tau_m / c.cm) * (1 - math.exp(-dt / c.tau_m))
+                self.jump = 1.0 if c.weight_units == "mV" else (c.tau_m / c.cm) * (1 - math.exp(-dt / c.tau_m)) / dt
             else:
                 raise UnsupportedError(f"{self.kind} has no 'exact' profile on the torch backend")
         else:
@@ -112,9 +112,10 @@ class LIFPopulation(snntorch.SpikingNeuron):
                 self.init_e = (c.tau_syn_E / dt) * (1 - self.decay_e)
                 self.init_i = (c.tau_syn_I / dt) * (1 - self.decay_i)
             elif isinstance(c, IF_curr_delta):
-                # weight -> current held for one step (nA); "mV" weights become the current that
-                # gives that jump, R(1 - E)·I = w
-                self.current_per_weight = 1.0 if c.weight_units == "nA" else 1.0 / (self.R * (1 - self.E))
+                # sPyNNaker: weight w (nA) is the current w/dt held for one tick (its delta input type
+                # scales by 1/dt, simulators.md §9.6); "mV" weights become the current that gives that
+                # jump, R(1 - E)·I = w
+                self.current_per_weight = 1.0 / dt if c.weight_units == "nA" else 1.0 / (self.R * (1 - self.E))
             else:
                 raise UnsupportedError(f"{self.kind} has no spinnaker profile on the torch backend")
 
