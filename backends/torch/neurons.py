@@ -174,35 +174,34 @@ def _reset(p, v, refrac, spk):
     return v, refrac
 
 
+def _spinnaker_integrate(p, s: LIFState, input_current, extra, thr):
+    """sPyNNaker's LIF update with the input current held over the tick, then threshold/reset."""
+    drive = input_current + p.i_offset
+    if extra is not None:
+        drive = drive + extra
+    alpha = p.v_rest + p.R * drive
+    v, refrac = _free_update(s, alpha - p.E * (alpha - s.v), p.n_ref)
+    spk = p.fire_exact(v, thr)
+    v, refrac = _reset(p, v, refrac, spk)
+    return spk, v, refrac
+
+
 def spinnaker_exp_step(p, s: LIFState, in_exc, in_inh, extra, thr):
     """sPyNNaker IF_curr_exp tick: input transfer (×init), update V with currents held constant,
     threshold/reset/refractory, then decay the currents (design.md §3)."""
     i_exc = s.i_exc + p.init_e * in_exc
     i_inh = s.i_inh + p.init_i * in_inh
     seen = LIFState(s.v, i_exc, i_inh, s.refrac)
-    drive = i_exc - i_inh + p.i_offset
-    if extra is not None:
-        drive = drive + extra
-    alpha = p.v_rest + p.R * drive
-    v, refrac = _free_update(s, alpha - p.E * (alpha - s.v), p.n_ref)
-    spk = p.fire_exact(v, thr)
-    v, refrac = _reset(p, v, refrac, spk)
+    spk, v, refrac = _spinnaker_integrate(p, s, i_exc - i_inh, extra, thr)
     return spk, LIFState(v, i_exc * p.decay_e, i_inh * p.decay_i, refrac), seen
 
 
 def spinnaker_delta_step(p, s: LIFState, in_exc, in_inh, extra, thr):
-    """sPyNNaker IF_curr_delta tick: the weights consumed this tick are the current of this tick
-    only; input during refractoriness is lost."""
+    """sPyNNaker IF_curr_delta tick: the weights consumed this tick (over dt) are the current of
+    this tick only; input during refractoriness is lost."""
     current = (in_exc - in_inh) * p.current_per_weight
-    seen = LIFState(s.v, s.i_exc, s.i_inh, s.refrac)
-    drive = current + p.i_offset
-    if extra is not None:
-        drive = drive + extra
-    alpha = p.v_rest + p.R * drive
-    v, refrac = _free_update(s, alpha - p.E * (alpha - s.v), p.n_ref)
-    spk = p.fire_exact(v, thr)
-    v, refrac = _reset(p, v, refrac, spk)
-    return spk, LIFState(v, s.i_exc, s.i_inh, refrac), seen
+    spk, v, refrac = _spinnaker_integrate(p, s, current, extra, thr)
+    return spk, LIFState(v, s.i_exc, s.i_inh, refrac), s
 
 
 def exact_exp_step(p, s: LIFState, in_exc, in_inh, extra, thr):
