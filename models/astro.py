@@ -26,10 +26,8 @@ cue–delay–recall task and returns the test accuracy per delay.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import snntorch as snn
 import torch
 from snntorch import surrogate
@@ -218,3 +216,11 @@ def retention_benchmark(delays=(10, 50, 100, 200), seed: int = 0, iters: int = 3
             _train(model, task, d, iters, batch, lr, gen)
             acc.append(_accuracy(model, task, d, test_size, torch.Generator().manual_seed(10 ** 6 + seed * 31 + d)))
     return RetentionResult(delays, amsu_acc, lif_acc, params, 1.0 / task.n_classes)
+
+
+def _main():  # python -m neuromorph.models.astro
+    print(retention_benchmark().table())
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,9 +1,9 @@
 """Homeostasis experiment: a population whose input rate changes 5× returns to its target rate.
 
-Network (public model description only): ``n`` IF_curr_exp neurons (PyNN defaults), driven
-all-to-all by ``n_inputs`` Poisson sources at ``base_rate`` Hz until ``t_switch`` and by
-``n_inputs`` sources at ``factor × base_rate`` Hz afterwards (two sources with start/duration, so
-one description covers the whole protocol). ``SynapticScaling`` on both input projections drives
+Network (public model description only): ``n`` IF_curr_exp neurons (PyNN defaults), each
+connected with probability ``p_connect`` to ``n_inputs`` Poisson sources at ``base_rate`` Hz until
+``t_switch`` and to ``n_inputs`` sources at ``factor × base_rate`` Hz afterwards (two sources with
+start/duration, so one description covers the whole protocol), weight ``weight`` nA. ``SynapticScaling`` on both input projections drives
 each neuron's afferent factor toward ``target_rate`` (docs/mechanisms.md §1).
 
 - ``backend="torch"``: the construct runs online, every step (``nm.build(net, backend="torch")``).
@@ -18,7 +18,6 @@ switch, and the final rate with its relative error.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,8 +119,7 @@ def _nest_segments(net, duration, window_ms, segment_ms):
     hs = next(e for e in net.extensions if isinstance(e, SynapticScaling))
     if abs(window_ms / segment_ms - round(window_ms / segment_ms)) > 1e-9 and abs(segment_ms / window_ms - round(segment_ms / window_ms)) > 1e-9:
         raise ValidationError(f"rate_shift_experiment: segment_ms={segment_ms} and window_ms={window_ms} must divide one another")
-    sim.setup(timestep=net.dt, min_delay=net.dt, spike_precision="on_grid")
-    sim.nest.rng_seed = net.seed + 1
+    sim.setup(timestep=net.dt, min_delay=net.dt, spike_precision="on_grid", rng_seed=net.seed + 1)
     pops = {}
     for p in net.populations.values():
         ct = p.celltype
@@ -165,3 +163,12 @@ def _nest_segments(net, duration, window_ms, segment_ms):
     spikes = [np.asarray(data[i].magnitude, dtype=float) for i in order]
     sim.end()
     return spikes, fac
+
+
+def _main():  # python -m neuromorph.models.homeostasis
+    for backend in ("torch", "pynn:nest"):
+        print(rate_shift_experiment(backend).summary())
+
+
+if __name__ == "__main__":
+    _main()

@@ -157,3 +157,15 @@ def layer_alignment(n_in: int = 50, n_out: int = 20, epochs: int = 200, seed: in
         angles.append(angle_deg(wt, bt.T))
     total = hx + np.transpose(hy, (0, 2, 1))
     return LayerResult(np.asarray(angles), float(np.max(np.abs(total - total[0]))), hx[-1].T, hy[-1].T)
+
+
+def _main():  # python -m neuromorph.models.sal
+    r = two_neuron_alignment()
+    print(f"two neurons: W01 - W10 {r.difference[0]:.3f} -> {r.difference[-1]:.3f} (ratio {r.final_ratio:.3f}); "
+          f"W01 + W10 drift {r.sum_drift:.1e}")
+    la = layer_alignment()
+    print(f"layer 50 -> 20: angle(W^T, B) {la.angle[0]:.1f} deg -> {la.angle[-1]:.1f} deg; sum drift {la.sum_drift:.1e}")
+
+
+if __name__ == "__main__":
+    _main()

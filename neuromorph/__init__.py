@@ -10,6 +10,8 @@ from .connectors import AllToAll, FixedProbability, FromList, OneToOne
 from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, UnsupportedError,
                      ValidationError)
 from .network import Network, Population, Projection
+from .mechanisms import (SAL, AstrocyteLR1994, Astrocytes, EscapeNoise, SlowInwardCurrent, STDPGate,
+                         SynapticGain, SynapticScaling, ThresholdAdaptation, WeightFactorCalibration)
 from .numerics import PROFILES
 from .plasticity import (STDP, Additive, AdditiveWeightDependence, Multiplicative,
                          MultiplicativeWeightDependence, SpikeNearestPairRule, SpikePairRule)
@@ -22,5 +24,7 @@ __all__ = [
     "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",
     "MultiplicativeWeightDependence", "build", "simulate", "Simulation", "BACKENDS", "PROFILES",
+    "SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "AstrocyteLR1994", "Astrocytes",
+    "SlowInwardCurrent", "SynapticGain", "STDPGate", "SAL", "EscapeNoise",
     "NeuromorphError", "ValidationError", "UnsupportedError", "BackendUnavailableError", "SimulationError",
 ]

@@ -2,6 +2,7 @@
 neuron against its firing probability, and the two alignment experiments."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -125,5 +126,5 @@ def test_layer_alignment():
 def test_alignment_other_seeds_and_single_chain(seed):
     assert two_neuron_alignment(epochs=600, seed=seed).final_ratio <= 0.15
     assert layer_alignment(epochs=200, seed=seed).angle[-1] <= 20.0
-    single = layer_alignment(epochs=1000, seed=seed, cfg=LAYER_CONFIG.__class__(**{**LAYER_CONFIG.__dict__, "chains": 1, "eta": 1e-3}))
+    single = layer_alignment(epochs=1000, seed=seed, cfg=dataclasses.replace(LAYER_CONFIG, chains=1, eta=1e-3))
     assert single.angle[-1] <= 20.0

@@ -32,10 +32,6 @@ def capabilities(variant=None, numerics: str | None = None) -> dict[str, Capabil
         "record:weights": native("every k steps"),
         "batch>1": native("independent trials in one run; spike sources and weights may differ per trial"),
     }
-    try:
-        from .mechanisms import TORCH_MECHANISMS
-        for name in TORCH_MECHANISMS:
-            table[name] = native("online, every step")
-    except ImportError:
-        pass
+    from neuromorph.mechanisms import mechanism_capabilities
+    table.update(mechanism_capabilities("torch"))
     return table

@@ -342,6 +342,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             self.plastic[proj.label].set_weights(w.expand(self.batch, *conn.mask.shape))
         else:
             self.static[proj.label].set_weights(w)
+        for m in self.mechanisms:  # e.g. an STDP gate must not undo weights the user set
+            if hasattr(m, "sync"):
+                m.sync(self)
 
     def set_spike_times(self, label, times) -> None:
         pop = self.net.get(label)
@@ -349,6 +352,12 @@ class TorchSimulation(Simulation, torch.nn.Module):
         if not isinstance(src, ArraySource):
             raise ValidationError(f"set_spike_times: {pop.label!r} is not a SpikeSourceArray")
         src.set_times(times)
+
+    def live_weight(self, label) -> torch.Tensor:
+        """The live weight tensor of a projection, ``[1 or batch, n_pre, n_post]`` (weight units):
+        a plastic projection's committed weights, or a static projection's matrix."""
+        label = self._projection(label).label
+        return self._weight_tensor(label)
 
     def plastic_weight(self, label) -> torch.Tensor:
         """The live committed weight tensor of a plastic projection (weight units)."""
