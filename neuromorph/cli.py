@@ -1,42 +1,166 @@
-"""The ``neuromorph`` command: run, validate, info, demo, task.
+"""The ``neuromorph`` command (also ``python -m neuromorph``): run, validate, info, demo, task.
 
-Every neuromorph error is printed as one line, ``neuromorph: error: ...``, with exit code 2.
+Exit codes: 0 success; 2 bad input (a model, option or file neuromorph refuses — printed as one
+line, ``neuromorph: error: <message>``, never a traceback); 1 an unexpected internal error (one
+line too; set ``NEUROMORPH_DEBUG=1`` for the traceback); 130 interrupted. ``neuromorph task``
+returns the task's own code.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
 
 from .errors import NeuromorphError, ValidationError
 
+#: ``neuromorph task NAME`` -> module whose ``main(argv) -> int`` runs it
 TASKS = {"ca3-cam": "neuromorph.models.ca3_cam", "spatial-pattern": "neuromorph.models.spatial_pattern"}
+NUMERICS = ("spinnaker", "spinnaker-float", "exact")
+#: units of what ``neuromorph run`` writes
+UNITS = {"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA"}
 
 
+class CLIError(ValidationError):
+    """Bad command-line input (exit code 2)."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
 def _load(path: str):
+    """Read and validate a model JSON file; every failure is a one-line NeuromorphError."""
     from .network import Network
 
     p = Path(path)
+    if p.is_dir():
+        raise CLIError(f"model file {path!r} is a directory; give a neuromorph JSON file")
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CLIError(f"model file {path!r} does not exist") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"model file {path!r} is not UTF-8 text; give a neuromorph JSON file") from None
     except OSError as exc:
-        raise ValidationError(f"model file {path!r} cannot be read ({exc.strerror}); give a readable JSON file") from None
-    return Network.from_json(text)
+        raise CLIError(f"model file {path!r} cannot be read ({exc.strerror})") from None
+    try:
+        return Network.from_json(text)
+    except NeuromorphError as exc:
+        raise _prefixed(exc, f"{path}: ") from None
+    except RecursionError:
+        raise CLIError(f"{path}: the JSON is nested too deeply to be a neuromorph network") from None
 
 
+def _prefixed(exc: NeuromorphError, prefix: str = "", suffix: str = "") -> NeuromorphError:
+    """The same kind of error with more context in its one-line message."""
+    try:
+        return type(exc)(f"{prefix}{exc}{suffix}")
+    except Exception:  # a subclass with another constructor
+        return ValidationError(f"{prefix}{exc}{suffix}")
+
+
+def _positive_ms(name: str, value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise CLIError(f"--{name}={value:g} ms must be a finite time > 0")
+    return value
+
+
+def _default_device() -> str:
+    from .demo import default_device
+
+    return default_device()
+
+
+def _safe(label: str) -> str:
+    """A file-name-safe form of a population or projection label."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label.replace("->", "_to_")) or "_"
+
+
+class _Files:
+    """Output file names, unique even when two labels map to the same safe name."""
+
+    def __init__(self, out: Path):
+        self.out, self.used, self.written = out, set(), []
+
+    def name(self, stem: str, suffix: str) -> Path:
+        name, k = f"{stem}{suffix}", 1
+        while name in self.used:
+            k += 1
+            name = f"{stem}-{k}{suffix}"
+        self.used.add(name)
+        return self.out / name
+
+    def done(self, path: Path) -> None:
+        self.written.append(str(path))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _weight_unit(net, projection) -> str:
+    ct = net.populations[projection.post].celltype
+    return "mV" if getattr(ct, "weight_units", "nA") == "mV" and type(ct).__name__ == "IF_curr_delta" else "nA"
+
+
+# -- validate --------------------------------------------------------------------------------
 def cmd_validate(args) -> int:
     net = _load(args.model)
-    print(f"{args.model}: valid neuromorph network (dt = {net.dt} ms, seed = {net.seed})")
+    n_neurons = sum(p.size for p in net.populations.values())
+    n_syn = {label: int(net.connectivity(label).mask.sum()) for label in net.projections}
+    print(f"{args.model}: valid neuromorph network — dt {net.dt:g} ms, seed {net.seed}, "
+          f"{_n(len(net.populations), 'population')} ({_n(n_neurons, 'cell')}), "
+          f"{_n(len(net.projections), 'projection')} ({_n(sum(n_syn.values()), 'synapse')})")
     for pop in net.populations.values():
-        print(f"  population {pop.label}: {pop.size} × {type(pop.celltype).__name__}")
+        ct = pop.celltype
+        extra = f", weight_units={ct.weight_units}" if type(ct).__name__ == "IF_curr_delta" else ""
+        print(f"  population {pop.label}: {pop.size} × {type(ct).__name__}{extra}")
     for proj in net.projections.values():
-        n = int(net.connectivity(proj).mask.sum())
-        plastic = f", {type(proj.plasticity).__name__}" if proj.plasticity is not None else ""
-        print(f"  projection {proj.label}: {proj.pre} -> {proj.post}, {type(proj.connector).__name__}, {n} synapses, {proj.receptor}{plastic}")
+        conn = net.connectivity(proj)
+        delays = sorted({int(d) for d in conn.delay_steps[conn.mask]})
+        delay = (f"{delays[0] * net.dt:g} ms" if len(delays) == 1
+                 else f"{delays[0] * net.dt:g}–{delays[-1] * net.dt:g} ms" if delays else "-")
+        plastic = ""
+        if proj.plasticity is not None:
+            st = proj.plasticity
+            parts = [type(getattr(st, a)).__name__ for a in ("timing", "weight") if hasattr(st, a)]
+            plastic = f", plastic: {type(st).__name__}" + (f"({' × '.join(parts)})" if parts else "")
+        print(f"  projection {proj.label}: {proj.pre} -> {proj.post}, {type(proj.connector).__name__}, "
+              f"{_n(n_syn[proj.label], 'synapse')}, {proj.receptor}, delay {delay}{plastic}")
+    for rec in net.recordings:
+        every = f" every {rec.every} steps" if rec.every > 1 else ""
+        print(f"  record {rec.target}: {', '.join(rec.variables)}{every}")
+    for ext in net.extensions:
+        print(f"  construct {type(ext).__name__}")
+    if not net.recordings:
+        print("  note: nothing is recorded; `neuromorph run` would write no spikes or traces")
+    if args.backend:
+        options = _backend_options(args)
+        from .simulation import build
+
+        build(net, backend=args.backend, **options)  # every check the backend makes, without running
+        shown = ", ".join(f"{k} {v}" for k, v in options.items() if k != "run_dir")
+        print(f"  builds on backend {args.backend}" + (f" ({shown})" if shown else ""))
     return 0
+
+
+# -- run -------------------------------------------------------------------------------------
+def _backend_options(args) -> dict:
+    """Build options from --numerics/--device/--batch, refusing those the backend does not take."""
+    from .simulation import BACKENDS, backend_module
+
+    if args.backend not in BACKENDS:
+        backend_module(args.backend)  # raises the one-line "does not exist; choose one of ..." error
+    if args.backend == "torch":
+        return {"numerics": args.numerics or "spinnaker", "device": args.device or _default_device(),
+                "batch": args.batch if args.batch is not None else 1}
+    if args.device is not None:
+        raise CLIError(f"--device applies to the torch backend only, not {args.backend!r}")
+    if args.batch not in (None, 1):
+        raise CLIError(f"--batch applies to the torch backend only, not {args.backend!r}")
+    return {"numerics": args.numerics} if args.numerics else {}
 
 
 def cmd_run(args) -> int:
@@ -45,104 +169,226 @@ def cmd_run(args) -> int:
     from .simulation import build
 
     net = _load(args.model)
+    duration = _positive_ms("duration", args.duration)
+    net.steps(duration, "--duration")  # on the dt grid, before anything is built
+    options = _backend_options(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    options = {}
-    if args.backend == "torch":
-        options = {"numerics": args.numerics, "device": args.device or "cpu", "batch": args.batch}
-    elif args.backend == "pynn:spinnaker":
-        options = {"run_dir": str(out)}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--out {str(out)!r} cannot be created ({exc.strerror})") from None
+    if args.backend == "pynn:spinnaker":
+        options["run_dir"] = str(out / "spinnaker")
+    files = _Files(out)
     t0 = time.perf_counter()
     sim = build(net, backend=args.backend, **options)
-    error = None
+    t1 = time.perf_counter()
+    error: BaseException | None = None
     try:
-        sim.run(args.duration)
-    except NeuromorphError as exc:  # keep what was recorded before the failure
+        sim.run(duration)
+    except (Exception, KeyboardInterrupt) as exc:  # keep and write what was recorded before it
         error = exc
-    wall = time.perf_counter() - t0
-    summary = {"model": args.model, "backend": args.backend, **{k: str(v) for k, v in options.items()},
-               "duration_ms": args.duration, "simulated_ms": sim.time, "wall_s": round(wall, 3), "populations": {}}
-    print(f"neuromorph run: {args.model} on {args.backend} {options or ''}, {sim.time:g} of {args.duration:g} ms, wall {wall:.2f} s")
-    for rec in net.recordings:
-        if rec.target in net.projections:
-            times, w = sim.weight_history(rec.target)
-            np.savez(out / f"weights_{_safe(rec.target)}.npz", times_ms=times, weights=w)
-            continue
-        for var in rec.variables:
-            if var == "spikes":
-                spikes = sim.spikes(rec.target)
-                trials = spikes if getattr(sim, "batch", 1) > 1 else [spikes]
-                path = out / f"spikes_{_safe(rec.target)}.csv"
-                with path.open("w") as fh:
-                    fh.write("trial,neuron,time_ms\n")
-                    for b, trial in enumerate(trials):
-                        for i, times in enumerate(trial):
-                            for t in times:
-                                fh.write(f"{b},{i},{t:g}\n")
-                count = int(sum(len(s) for trial in trials for s in trial))
-                n = len(trials[0])
-                rate = count / max(1, n * len(trials)) / max(sim.time / 1000.0, 1e-12)
-                summary["populations"][rec.target] = {"neurons": n, "spikes": count, "rate_hz": round(rate, 3)}
-                print(f"  {rec.target}: {n} neurons, {count} spikes, {rate:.2f} Hz  -> {path}")
-            else:
-                trace = sim.trace(rec.target, var)
-                path = out / f"trace_{_safe(rec.target)}_{var}.npz"
-                np.savez(path, trace=trace, dt_ms=net.dt * rec.every)
-                print(f"  {rec.target}.{var}: {trace.shape} -> {path}")
-    resources = sim.resources()
-    if resources:
-        summary["resources"] = resources
-        print("  SpiNNaker mapping:")
-        for key, value in resources.items():
-            print(f"    {key}: {value}")
-    if args.backend == "pynn:spinnaker":
-        print("  note: without a configured board sPyNNaker maps on a virtual board and produces no spikes; this run is a mapping check")
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    t2 = time.perf_counter()
+    batch = int(getattr(sim, "batch", 1) or 1)
+    virtual = args.backend == "pynn:spinnaker" and bool(getattr(sim, "virtual_board", False))
+    shown = {k: v for k, v in options.items() if k != "run_dir"}
+    summary = {"model": args.model, "backend": args.backend, **shown, "duration_ms": duration,
+               "simulated_ms": sim.time, "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
+               "populations": {}, "files": files.written}
+    print(f"neuromorph run: {args.model} on {args.backend}"
+          + (" (" + ", ".join(f"{k} {v}" for k, v in shown.items()) + ")" if shown else "")
+          + f": {sim.time:g} of {duration:g} ms simulated, wall {t2 - t0:.2f} s (build {t1 - t0:.2f} s, run {t2 - t1:.2f} s)")
+
+    def write_summary():
+        if error is not None:
+            summary["error"] = f"{type(error).__name__}: {error}"
+        path = out / "summary.json"
+        path.write_text(json.dumps(summary, indent=1, default=str))
+        return path
+
+    try:
+        recorded: dict[str, list[str]] = {}
+        for rec in net.recordings:
+            seen = recorded.setdefault(rec.target, [])
+            seen += [v for v in rec.variables if v not in seen]
+        # spikes first: spikes.csv grows one population at a time, spikes.npz follows
+        spike_pops = [label for label in net.populations if "spikes" in recorded.get(label, [])]
+        npz = {}
+        seconds = max(sim.time, 0.0) / 1000.0
+        csv_path = out / "spikes.csv" if spike_pops else None
+        if csv_path is not None:
+            files.used.add("spikes.csv")
+            with csv_path.open("w") as fh:
+                fh.write("population,trial,neuron,time_ms\n" if batch > 1 else "population,neuron,time_ms\n")
+        if virtual:
+            print("  VIRTUAL SpiNNaker board: the network was mapped, not run, so it produced no spikes (see the note below)")
+        print(f"  {'population':<16} {'cells':>6}  {'type':<20} {'spikes':>8}  {'rate (Hz)':>9}")
+        for label, pop in net.populations.items():
+            kind = type(pop.celltype).__name__
+            if label not in spike_pops:
+                print(f"  {label:<16} {pop.size:>6}  {kind:<20} {'-':>8}  {'-':>9}   (spikes not recorded)")
+                continue
+            spikes = sim.spikes(label)
+            trials = spikes if batch > 1 else [spikes]
+            rows_t, rows_i, rows_b = [], [], []
+            with csv_path.open("a") as fh:
+                for b, trial in enumerate(trials):
+                    for i, times in enumerate(trial):
+                        times = np.asarray(times, dtype=float)
+                        for t in times:
+                            fh.write(f"{label},{b},{i},{t:.12g}\n" if batch > 1 else f"{label},{i},{t:.12g}\n")
+                        rows_t.append(times)
+                        rows_i.append(np.full(len(times), i, dtype=np.int64))
+                        rows_b.append(np.full(len(times), b, dtype=np.int64))
+            count = int(sum(len(t) for t in rows_t))
+            rate = count / (pop.size * batch) / seconds if seconds > 0 else 0.0
+            npz[f"{label}.time_ms"] = np.concatenate(rows_t) if rows_t else np.zeros(0)
+            npz[f"{label}.neuron"] = np.concatenate(rows_i) if rows_i else np.zeros(0, np.int64)
+            if batch > 1:
+                npz[f"{label}.trial"] = np.concatenate(rows_b) if rows_b else np.zeros(0, np.int64)
+            summary["populations"][label] = {"cells": pop.size, "type": kind, "spikes": count, "rate_hz": round(rate, 4)}
+            per = " per trial" if batch > 1 else ("   (virtual board: nothing ran)" if virtual else "")
+            print(f"  {label:<16} {pop.size:>6}  {kind:<20} {count:>8}  {rate:>9.2f}{per}")
+        if csv_path is not None:
+            files.done(csv_path)
+            path = files.name("spikes", ".npz")
+            np.savez(path, **npz)
+            files.done(path)
+        # traces and weights: one .npz each, written as soon as it is read
+        for label, variables in recorded.items():
+            if label in net.projections:
+                rec = next(r for r in net.recordings if r.target == label)
+                times, w = sim.weight_history(label)
+                path = files.name(f"weights_{_safe(label)}", ".npz")
+                np.savez(path, time_ms=times, weights=w, unit=_weight_unit(net, net.projections[label]), every_steps=rec.every)
+                files.done(path)
+                continue
+            for var in variables:
+                if var == "spikes":
+                    continue
+                rec = next(r for r in net.recordings if r.target == label and var in r.variables)
+                trace = sim.trace(label, var)
+                steps = trace.shape[-2]
+                path = files.name(f"trace_{_safe(label)}_{_safe(var)}", ".npz")
+                np.savez(path, trace=trace, time_ms=np.arange(steps) * rec.every * net.dt,
+                         unit=UNITS.get(var, ""), every_steps=rec.every)
+                files.done(path)
+        if args.plot and spike_pops:
+            from .plotting import raster
+
+            groups = [(label, sim.spikes(label) if batch == 1 else sim.spikes(label)[0]) for label in spike_pops]
+            path = raster(groups, max(sim.time, net.dt), files.name("raster", ".png"),
+                          title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""))
+            files.done(path)
+        if not net.recordings:
+            print("  note: the model records nothing, so no spike or trace files were written")
+        if args.backend == "pynn:spinnaker":
+            resources = sim.resources()
+            summary["resources"] = resources
+            print("  SpiNNaker mapping (sPyNNaker's own report):")
+            for key, value in resources.items():
+                if key != "note":
+                    print(f"    {key}: {value}")
+            if virtual:
+                print("  note: no SpiNNaker board is configured, so sPyNNaker mapped the network onto a VIRTUAL "
+                      "board and ran nothing: a virtual board produces no spikes, traces or weight changes. "
+                      "The counts above are empty for that reason; the resources are what a real board would use.")
+    finally:
+        summary_path = write_summary()
+    for path in files.written:
+        print(f"  wrote {path}")
+    print(f"  wrote {summary_path}")
     if error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            raise error
+        if isinstance(error, NeuromorphError):
+            raise _prefixed(error, suffix=f" (recordings up to t={sim.time:g} ms written to {out})")
         raise error
     return 0
 
 
+# -- info ------------------------------------------------------------------------------------
+def _pynn_available(name: str) -> str | None:
+    """None when the simulator packages of a pynn backend are importable, else why not."""
+    try:
+        from neuromorph.backends.pynn.loader import available
+        from neuromorph.backends.pynn.variants import variant_for
+    except ImportError:
+        return None
+    variant = variant_for(name)
+    if available(variant):
+        return None
+    return (f"needs {', '.join(variant.packages)}, not installed here; "
+            f'install it with: pip install "neuromorph[{variant.extra}]"')
+
+
+def _diff_rows(base: dict, table: dict) -> dict:
+    return {k: c for k, c in table.items() if base.get(k) != c}
+
+
 def cmd_info(args) -> int:
+    import platform
+
     from . import __version__
     from .capabilities import format_table
     from .simulation import BACKENDS, backend_module
 
-    print(f"neuromorph {__version__}")
-    seen = set()
-    for name in BACKENDS:
+    names = list(BACKENDS)
+    if args.backend:
+        if args.backend not in BACKENDS:
+            backend_module(args.backend)  # the one-line "does not exist; choose one of" error
+        names = [args.backend]
+    import numpy
+
+    print(f"neuromorph {__version__} (Python {platform.python_version()}, numpy {numpy.__version__})")
+    print("units: time ms, voltage mV, current nA, capacitance nF, resistance MΩ, rate Hz")
+    for name in names:
+        module_name, extra = BACKENDS[name]
         try:
             module = backend_module(name)
         except NeuromorphError as exc:
-            print(f"\nbackend {name}: not available — {exc}")
+            print(f"\nbackend {name}: NOT available — {exc}")
             continue
         if name == "torch":
             import torch
 
-            print(f"\nbackend torch: available (torch {torch.__version__}, CUDA {'yes' if torch.cuda.is_available() else 'no'})")
-            for numerics in ("spinnaker", "spinnaker-float", "exact"):
-                print(f"  numerics={numerics}:")
-                print(format_table(module.capabilities(numerics=numerics)))
+            cuda = (f"CUDA yes ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available()
+                    else "CUDA no (device cpu only)")
+            print(f"\nbackend torch: available (torch {torch.__version__}, {cuda}); numerics {', '.join(NUMERICS)}")
+            chosen = [args.numerics] if args.numerics else list(NUMERICS)
+            base = module.capabilities(numerics=chosen[0])
+            print(f"  capabilities, numerics={chosen[0]}{' (default)' if chosen[0] == 'spinnaker' else ''}:")
+            print(format_table(base))
+            for numerics in chosen[1:]:
+                diff = _diff_rows(base, module.capabilities(numerics=numerics))
+                print(f"  numerics={numerics}: as above except:" if diff else f"  numerics={numerics}: same as above")
+                if diff:
+                    print(format_table(diff))
+            continue
+        if name == "pynn" and not args.backend:
+            print("\nbackend pynn: alias of pynn:nest")
+            continue
+        why = _pynn_available(name)
+        try:
+            table = module.capabilities(name, args.numerics) if args.numerics else module.capabilities(name)
+        except NeuromorphError as exc:
+            print(f"\nbackend {name}: NOT available — {exc}")
+            continue
+        if why:
+            print(f"\nbackend {name}: NOT available — {why}; its capabilities once installed:")
         else:
-            variant = name if ":" in name else "pynn:nest"
-            if variant in seen:
-                print(f"\nbackend {name}: same as {variant}")
-                continue
-            seen.add(variant)
-            try:
-                table = module.capabilities(variant)
-            except NeuromorphError as exc:
-                print(f"\nbackend {name}: not available — {exc}")
-                continue
             print(f"\nbackend {name}: available")
-            print(format_table(table))
+        print(format_table(table))
     return 0
 
 
+# -- demo, task ------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    run_demo(args.out, duration_ms=args.duration, device=args.device, numerics=args.numerics)
+    duration = _positive_ms("duration", args.duration)
+    run_demo(args.out, duration_ms=duration, device=args.device, numerics=args.numerics, seed=args.seed,
+             plot=not args.no_plot)
     return 0
 
 
@@ -150,52 +396,121 @@ def cmd_task(args) -> int:
     module_name = TASKS[args.name]
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise CLIError(f"task {args.name!r} is not installed here ({module_name} is missing); "
+                           "reinstall neuromorph from a complete checkout") from None
+        raise CLIError(f"task {args.name!r} cannot be imported: {exc}") from None
     except ImportError as exc:
-        raise ValidationError(f"task {args.name!r} is not installed ({exc})") from None
-    return int(module.main(list(args.args)))
+        raise CLIError(f"task {args.name!r} cannot be imported: {exc}") from None
+    entry = getattr(module, "main", None)
+    if not callable(entry):
+        raise CLIError(f"task {args.name!r}: {module_name} has no main(argv)")
+    rc = entry(list(args.args))
+    return int(rc or 0)
 
 
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+# -- parser ----------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with neuromorph's one-line error format (exit code 2)."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        hint = f"; see '{self.prog} --help'"
+        self.exit(2, f"neuromorph: error: {message}{hint}\n")
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="neuromorph", description="Run one spiking-network description on snnTorch/PyTorch or PyNN.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a model JSON file and write its recordings")
-    r.add_argument("model")
-    r.add_argument("--backend", default="torch")
-    r.add_argument("--duration", type=float, default=100.0, help="ms")
-    r.add_argument("--numerics", default="spinnaker", choices=["spinnaker", "spinnaker-float", "exact"])
-    r.add_argument("--device", default=None)
-    r.add_argument("--batch", type=int, default=1)
-    r.add_argument("--out", default="neuromorph_out")
+    ap = _Parser(prog="neuromorph",
+                 description="Run one spiking-network description on snnTorch/PyTorch (CPU/CUDA) or PyNN "
+                             "(NEST, Brian2, SpiNNaker). Times in ms, potentials in mV, currents in nA.",
+                 epilog="Exit codes: 0 ok, 2 bad input (one line on stderr), 1 internal error. "
+                        "Docs: docs/cli.md")
+    from . import __version__
+
+    ap.add_argument("--version", action="version", version=f"neuromorph {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def backend_opts(p, backend_default):
+        p.add_argument("--backend", default=backend_default, metavar="NAME",
+                       help="torch | pynn | pynn:nest | pynn:brian2 | pynn:spinnaker" +
+                            (f" (default {backend_default})" if backend_default else ""))
+        p.add_argument("--numerics", default=None, choices=NUMERICS,
+                       help="torch: numerics profile (default spinnaker); PyNN: must be what the simulator computes")
+        p.add_argument("--device", default=None, metavar="DEVICE", help="torch only: cpu | cuda (default: cuda if available, else cpu)")
+        p.add_argument("--batch", type=int, default=None, metavar="N", help="torch only: independent trials in one run (default 1)")
+
+    r = sub.add_parser("run", help="run a model JSON file, write its recordings and print a summary",
+                       description="Load MODEL.json, build it on a backend, run it and write the recordings "
+                                   "(spikes.csv/.npz, trace_*.npz, weights_*.npz, summary.json) to --out.")
+    r.add_argument("model", metavar="MODEL.json")
+    backend_opts(r, "torch")
+    r.add_argument("--duration", type=float, default=100.0, metavar="MS", help="simulated time in ms (default 100)")
+    r.add_argument("--out", default="neuromorph_out", metavar="DIR", help="output folder (default ./neuromorph_out)")
+    r.add_argument("--plot", action="store_true", help="also write raster.png of the recorded spikes")
     r.set_defaults(func=cmd_run)
-    v = sub.add_parser("validate", help="check a model JSON file")
-    v.add_argument("model")
+
+    v = sub.add_parser("validate", help="check a model JSON file and summarise it",
+                       description="Check MODEL.json (format, version, every parameter) and summarise it; "
+                                   "with --backend also build it there (no run) to check the backend takes it.")
+    v.add_argument("model", metavar="MODEL.json")
+    backend_opts(v, None)
     v.set_defaults(func=cmd_validate)
-    i = sub.add_parser("info", help="backends available here and their capability tables")
+
+    i = sub.add_parser("info", help="version, backends available here and their capability tables")
+    i.add_argument("--backend", default=None, metavar="NAME", help="only this backend")
+    i.add_argument("--numerics", default=None, choices=NUMERICS, help="only this numerics profile")
     i.set_defaults(func=cmd_info)
-    d = sub.add_parser("demo", help="run the demo network and write a raster plot")
-    d.add_argument("--out", default="neuromorph_out")
-    d.add_argument("--duration", type=float, default=1000.0, help="ms")
-    d.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    d.add_argument("--numerics", default="spinnaker", choices=["spinnaker", "spinnaker-float", "exact"])
+
+    d = sub.add_parser("demo", help="run the demo network (1 s, 100 neurons, STDP) and write a raster plot",
+                       description="Poisson input -> 80 exc + 20 inh IF_curr_exp neurons with STDP on the torch "
+                                   "backend; prints rates and the weight change, writes demo_raster.png.")
+    d.add_argument("--out", default="neuromorph_out", metavar="DIR", help="output folder (default ./neuromorph_out)")
+    d.add_argument("--duration", type=float, default=1000.0, metavar="MS", help="simulated time in ms (default 1000)")
+    d.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available, else cpu)")
+    d.add_argument("--numerics", default="spinnaker", choices=NUMERICS, help="default spinnaker")
+    d.add_argument("--seed", type=int, default=0, metavar="N", help="network and input seed (default 0)")
+    d.add_argument("--no-plot", action="store_true", help="skip the PNG")
     d.set_defaults(func=cmd_demo)
-    t = sub.add_parser("task", help="paper tasks: ca3-cam, spatial-pattern (args passed on; try --help)")
-    t.add_argument("name", choices=sorted(TASKS))
+
+    t = sub.add_parser("task", help="paper tasks: ca3-cam, spatial-pattern (arguments are passed on; try --help)",
+                       description="Run a paper task; everything after NAME goes to the task (NAME --help lists it).")
+    t.add_argument("name", metavar="NAME", choices=sorted(TASKS), help=" | ".join(sorted(TASKS)))
     t.add_argument("args", nargs=argparse.REMAINDER)
     t.set_defaults(func=cmd_task)
     return ap
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv=None) -> int:
+    """Entry point of the ``neuromorph`` console script; returns the exit code."""
     args = parser().parse_args(argv)
     try:
         return args.func(args)
     except NeuromorphError as exc:
-        print(f"neuromorph: error: {exc}", file=sys.stderr)
+        print(f"neuromorph: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("neuromorph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `neuromorph info | head`
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
+    except Exception as exc:
+        if os.environ.get("NEUROMORPH_DEBUG"):
+            raise
+        if isinstance(exc, OSError) and exc.strerror:
+            where = f" ({exc.filename})" if exc.filename else ""
+            print(f"neuromorph: error: {exc.strerror}{where}", file=sys.stderr)
+            return 2
+        print(f"neuromorph: error: internal error, {type(exc).__name__}: {_one_line(exc)} "
+              "(please report it; NEUROMORPH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
