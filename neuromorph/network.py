@@ -250,7 +250,7 @@ class Network:
         if np.any(weight < 0):
             raise ValidationError(f"{owner}: weight {weight.min()} < 0; give magnitudes, receptor='inhibitory' sets the sign")
         dsteps = np.zeros(delay.shape, dtype=np.int64)
-        for k, d in enumerate(np.unique(delay)):
+        for d in np.unique(delay):
             dsteps[delay == d] = steps(owner, "delay", float(d), self.dt, minimum=1)
         W = np.zeros((n_pre, n_post))
         D = np.zeros((n_pre, n_post), dtype=np.int64)

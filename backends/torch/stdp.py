@@ -108,7 +108,6 @@ class PlasticProjection:
         self.post_prev = torch.zeros(L, B, self.n_post, dtype=torch.int64, device=dev)
         self.cur_last = torch.full((B, self.n_post), NONE, dtype=torch.int64, device=dev)
         self.cur_trace = torch.zeros(B, self.n_post, dtype=fdt, device=dev)
-        self.written = set()
 
     def _ms(self, steps_tensor):
         return steps_tensor.to(torch.float64) * self.dt

@@ -35,24 +35,25 @@ _C6 = 277020.0 / 7618050.0
 
 
 class LR1994Parameters(NamedTuple):
-    """NEST astrocyte_lr_1994 parameters (µM, ms, 1/ms, µM/ms); see AstrocyteLR1994."""
+    """NEST astrocyte_lr_1994 parameters (µM, ms, 1/ms, µM/ms), taken from the description's
+    AstrocyteLR1994 (which holds the defaults, so they are written once)."""
 
-    Ca_tot: float = 2.0
-    IP3_0: float = 0.16
-    Kd_IP3_1: float = 0.13
-    Kd_IP3_2: float = 0.9434
-    Kd_act: float = 0.08234
-    Kd_inh: float = 1.049
-    Km_SERCA: float = 0.1
-    SIC_scale: float = 1.0
-    SIC_th: float = 0.19669
-    delta_IP3: float = 0.0002
-    k_IP3R: float = 0.0002
-    rate_IP3R: float = 0.006
-    rate_L: float = 0.00011
-    rate_SERCA: float = 0.0009
-    ratio_ER_cyt: float = 0.185
-    tau_IP3: float = 7142.0
+    Ca_tot: float
+    IP3_0: float
+    Kd_IP3_1: float
+    Kd_IP3_2: float
+    Kd_act: float
+    Kd_inh: float
+    Km_SERCA: float
+    SIC_scale: float
+    SIC_th: float
+    delta_IP3: float
+    k_IP3R: float
+    rate_IP3R: float
+    rate_L: float
+    rate_SERCA: float
+    ratio_ER_cyt: float
+    tau_IP3: float
 
 
 class LR1994State(NamedTuple):
