@@ -55,13 +55,15 @@ class PreflightReport:
         return not self.problems
 
 
-def longest_row(mask: np.ndarray, delay_steps: np.ndarray, neurons_per_core: int) -> tuple[int, int, int, int]:
-    """``(length, pre, post_core, stage)`` of the longest row of a ``[n_pre, n_post]`` projection."""
-    pre, post = np.nonzero(mask)
+def longest_row(pre: np.ndarray, post: np.ndarray, delay_steps: np.ndarray, neurons_per_core: int) -> tuple[int, int, int, int]:
+    """``(length, pre, post_core, stage)`` of the longest row [synapses] of a projection given as
+    synapse lists: ``pre``, ``post`` neuron indices and ``delay_steps`` (whole steps >= 1), one
+    entry per synapse. ``(0, -1, -1, -1)`` for a projection without synapses."""
+    pre, post = np.asarray(pre, dtype=np.int64), np.asarray(post, dtype=np.int64)
     if pre.size == 0:
         return 0, -1, -1, -1
     core = post // neurons_per_core
-    stage = (delay_steps[pre, post] - 1) // DELAY_STAGE_STEPS
+    stage = (np.asarray(delay_steps, dtype=np.int64) - 1) // DELAY_STAGE_STEPS
     n_core = int(core.max()) + 1
     n_stage = int(stage.max()) + 1
     key = (pre.astype(np.int64) * n_core + core) * n_stage + stage
@@ -84,7 +86,7 @@ def preflight(net, board: BoardProfile | str = "SpiNN-5", neurons_per_core: int 
     for proj in net.projections.values():
         conn = net.connectivity(proj)
         plastic = proj.plasticity is not None
-        length, pre, core, stage = longest_row(conn.mask, conn.delay_steps, npc)
+        length, pre, core, stage = longest_row(conn.pre, conn.post, conn.delays, npc)
         limit = limits["plastic" if plastic else "static"]
         row = RowReport(proj.label, length, pre, core, stage, limit, plastic)
         report.rows.append(row)

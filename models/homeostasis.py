@@ -7,11 +7,12 @@ start/duration, so one description covers the whole protocol), weight ``weight``
 each neuron's afferent factor toward ``target_rate`` (docs/mechanisms.md §1).
 
 - ``backend="torch"``: the construct runs online, every step (``nm.build(net, backend="torch")``).
-- ``backend="pynn:nest"``: emulated, host in the loop — PyNN on NEST (``pyNN.nest`` directly,
-  on-grid ``iaf_psc_exp``), run in segments of ``segment_ms``; after each segment every neuron's
-  rate r_seg (spike count / segment) updates ``g ← clip(g·exp((T/τ)(1 − r_seg/ν*)), g_min, g_max)``
-  (the same ODE, with the rate estimate replaced by the segment's count) and the weights are set
-  to ``w0·g_post``.
+- ``backend="pynn:nest"``: emulated, host in the loop — the PyNN backend on NEST (on-grid
+  ``iaf_psc_exp``, ``nm.build(net, backend="pynn:nest", segment_ms=segment_ms)``) runs in segments
+  of ``segment_ms``; after each segment every neuron's rate r_seg (spike count / segment) updates
+  ``g ← clip(g·exp((T/τ)(1 − r_seg/ν*)), g_min, g_max)`` (the same ODE, with the rate estimate
+  replaced by the segment's count) and the weights are set to ``w0·g_post``
+  (neuromorph.backends.pynn.homeostasis).
 
 ``rate_shift_experiment`` returns the rate per window, the rate just before and just after the
 switch, and the final rate with its relative error.
@@ -88,16 +89,16 @@ def rate_shift_experiment(backend: str = "torch", n=20, n_inputs=200, base_rate=
                              p_connect)
     if backend == "torch":
         sim = nm.build(net, backend="torch", numerics=numerics)
-        mech = next(m for m in sim.mechanisms if getattr(m, "label", None) == "scaling")
-        fac = []
-        for _ in range(int(round(duration / window_ms))):
-            sim.run(window_ms)
-            fac.append(float(mech.factor.mean()))
-        spikes = sim.spikes("neurons")
         how = "online, every step"
     else:
-        spikes, fac = _nest_segments(net, duration, window_ms, segment_ms)
+        sim = nm.build(net, backend="pynn:nest", segment_ms=segment_ms)
         how = f"host in the loop, segments of {segment_ms:g} ms"
+    mech = next(m for m in sim.mechanisms if getattr(m, "label", None) == "scaling")
+    fac = []
+    for _ in range(int(round(duration / window_ms))):
+        sim.run(window_ms)
+        fac.append(float(np.mean(np.asarray(mech.factor.cpu() if hasattr(mech.factor, "cpu") else mech.factor))))
+    spikes = sim.spikes("neurons")
     times, rates = _window_rates(spikes, n, duration, window_ms)
 
     def mean_rate(t0, t1):
@@ -109,60 +110,6 @@ def rate_shift_experiment(backend: str = "torch", n=20, n_inputs=200, base_rate=
                            mean_rate(duration - settle_ms, duration),
                            {"n": n, "n_inputs": n_inputs, "base_rate": base_rate, "factor": factor, "tau": tau,
                             "rate_tau": rate_tau, "segment_ms": segment_ms if backend != "torch" else None})
-
-
-def _nest_segments(net, duration, window_ms, segment_ms):
-    """PyNN on NEST with host-in-the-loop scaling between segments."""
-    from neuromorph.backends.pynn.loader import import_simulator
-    from neuromorph.backends.pynn.variants import VARIANTS
-    sim = import_simulator(VARIANTS["nest"])
-    hs = next(e for e in net.extensions if isinstance(e, SynapticScaling))
-    if abs(window_ms / segment_ms - round(window_ms / segment_ms)) > 1e-9 and abs(segment_ms / window_ms - round(segment_ms / window_ms)) > 1e-9:
-        raise ValidationError(f"rate_shift_experiment: segment_ms={segment_ms} and window_ms={window_ms} must divide one another")
-    sim.setup(timestep=net.dt, min_delay=net.dt, spike_precision="on_grid", rng_seed=net.seed + 1)
-    pops = {}
-    for p in net.populations.values():
-        ct = p.celltype
-        if p.is_source:
-            pops[p.label] = sim.Population(p.size, sim.SpikeSourcePoisson(rate=ct.rate, start=ct.start, duration=ct.duration))
-        else:
-            pops[p.label] = sim.Population(p.size, sim.IF_curr_exp(**ct.parameters()), initial_values={"v": ct.v_rest})
-    target = pops[hs.population]
-    target.record("spikes")
-    projs, w0 = [], []
-    for lab in hs.scaled_projections(net):
-        pr = net.projections[lab]
-        conn = net.connectivity(lab)
-        pre, post = np.nonzero(conn.mask)
-        rows = [(int(i), int(j), float(conn.weight[i, j]), float(conn.delay_steps[i, j] * net.dt)) for i, j in zip(pre, post)]
-        projs.append(sim.Projection(pops[pr.pre], pops[pr.post], sim.FromListConnector(rows, column_names=["weight", "delay"]),
-                                    sim.StaticSynapse(), receptor_type=pr.receptor))
-        w0.append(conn.weight)
-    n = target.size
-    g = np.full(n, hs.initial_factor)
-    counts_prev = np.zeros(n)
-    fac = []
-    t = 0.0
-    next_window = window_ms
-    while t < duration - 1e-9:
-        seg = min(segment_ms, duration - t)
-        sim.run(seg)
-        t += seg
-        data = target.get_data("spikes", clear=False).segments[0].spiketrains
-        counts = np.array([len(st) for st in data], dtype=float)
-        r = (counts - counts_prev) / (seg / 1000.0)
-        counts_prev = counts
-        g = np.clip(g * np.exp((seg / hs.tau) * (1.0 - r / hs.target_rate)), hs.factor_min, hs.factor_max)
-        for pj, W in zip(projs, w0):
-            pj.set(weight=W * g[None, :])
-        if t >= next_window - 1e-9:
-            fac.append(float(g.mean()))
-            next_window += window_ms
-    data = target.get_data("spikes").segments[0].spiketrains
-    order = np.argsort([int(st.annotations.get("source_index", i)) for i, st in enumerate(data)])
-    spikes = [np.asarray(data[i].magnitude, dtype=float) for i in order]
-    sim.end()
-    return spikes, fac
 
 
 def _main():  # python -m neuromorph.models.homeostasis

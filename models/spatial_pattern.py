@@ -39,6 +39,7 @@ from typing import Sequence
 import numpy as np
 
 import neuromorph as nm
+from neuromorph.conversions import delta_jump_per_nA
 from neuromorph.errors import NeuromorphError, ValidationError
 from neuromorph.validation import finite
 
@@ -358,8 +359,7 @@ def evaluate(trained_words: Sequence[int], bits: int = 10, backend: str = "torch
     exc = np.where(B, W1, W0).sum(axis=1)
     inh = np.where(B, W0, W1).sum(axis=1)
     result["scores"] = (0.0 if math.isnan(h) else h) * (exc - inh)
-    result["threshold_nA"] = (CELL["v_thresh"] - CELL["v_rest"]) / (
-        CELL["tau_m"] / CELL["cm"] * (1.0 - math.exp(-1.0 / CELL["tau_m"])))
+    result["threshold_nA"] = (CELL["v_thresh"] - CELL["v_rest"]) / delta_jump_per_nA(CELL["tau_m"], CELL["cm"], 1.0)
     return result
 
 

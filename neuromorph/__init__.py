@@ -5,7 +5,7 @@
 
 Imports no backend at import time; ``nm.build(net, backend=...)`` loads the one asked for.
 """
-from .cells import IF_curr_delta, IF_curr_exp, SpikeSourceArray, SpikeSourcePoisson
+from .cells import IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
 from .connectors import AllToAll, FixedProbability, FromList, OneToOne
 from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, UnsupportedError,
                      ValidationError)
@@ -20,7 +20,8 @@ from .simulation import BACKENDS, Simulation, build, simulate
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "SpikeSourceArray",
+    "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "Izhikevich",
+    "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",
     "MultiplicativeWeightDependence", "build", "simulate", "Simulation", "BACKENDS", "PROFILES",

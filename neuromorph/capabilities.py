@@ -56,9 +56,8 @@ def required_constructs(net, batch: int = 1) -> list[str]:
     for proj in net.projections.values():
         add(type(proj.connector).__name__)
         conn = net.connectivity(proj)
-        if conn.mask.any():
-            if len(conn.distinct_delays) > 1:
-                add("heterogeneous delays")
+        if conn.size and len(conn.distinct_delays) > 1:
+            add("heterogeneous delays")
         st = proj.plasticity
         if st is not None:
             kind = type(st).__name__
@@ -78,6 +77,8 @@ def required_constructs(net, batch: int = 1) -> list[str]:
             add(f"record:{v}")
     for ext in net.extensions:
         add(type(ext).__name__)
+        for key in getattr(ext, "construct_keys", lambda _net: ())(net):  # e.g. Astrocytes:<coupling>
+            add(key)
     if batch > 1:
         add("batch>1")
     return need

@@ -36,6 +36,13 @@ class CellType:
     def parameters(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def initial_value(self, name: str) -> float:
+        """Initial value of a state variable when the population gives none: ``v_rest`` for ``v``,
+        0 otherwise (types without a resting potential override this)."""
+        if name == "v":
+            return self.v_rest
+        return 0.0
+
 
 @description_type
 @dataclass(frozen=True)
@@ -104,6 +111,72 @@ class IF_curr_delta(CellType):
         if self.v_thresh <= self.v_reset:
             raise ValidationError(
                 f"{owner}: v_thresh={self.v_thresh} mV must be above v_reset={self.v_reset} mV")
+
+
+@description_type
+@dataclass(frozen=True)
+class IF_curr_alpha(CellType):
+    """Leaky integrate-and-fire neuron with alpha-shaped current-based synapses (PyNN's
+    ``IF_curr_alpha``; NEST ``iaf_psc_alpha``).
+
+    Parameters and units as IF_curr_exp (PyNN defaults, tau_syn_E = tau_syn_I = 0.5 ms). A
+    weight w [nA] on a receptor adds ``w·(t/τ_syn)·e^(1 − t/τ_syn)`` to the synaptic current of
+    that receptor: a PSC rising to its peak w at ``t = τ_syn`` (total charge ``w·e·τ_syn``).
+    Subthreshold, threshold, reset and refractoriness as IF_curr_exp.
+    """
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    tau_syn_E: float = 0.5
+    tau_syn_I: float = 0.5
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+
+    state_variables = ("v", "isyn_exc", "isyn_inh")
+
+    def __post_init__(self):
+        IF_curr_exp.__post_init__(self)  # the same parameters, validated the same way
+
+
+@description_type
+@dataclass(frozen=True)
+class Izhikevich(CellType):
+    """Izhikevich (2003) quadratic integrate-and-fire neuron (PyNN's ``Izhikevich``; NEST
+    ``izhikevich``).
+
+    ``dv/dt = 0.04 v² + 5 v + 140 − u + I``, ``du/dt = a (b v − u)`` with v [mV], u [mV/ms],
+    t [ms]; when ``v ≥ 30 mV`` (fixed, NEST's ``V_th``): ``v = c``, ``u = u + d``. No refractory
+    period. a [1/ms], b [1/ms], c [mV], d [mV/ms]; ``i_offset`` [nA] enters as ``I = 1000·i_offset``
+    mV/ms (PyNN's nA → NEST's pA, which NEST's equation reads as mV/ms: 0.001 nA gives 1 mV/ms).
+    Synapses are voltage jumps: a weight is in **mV** (the receptor gives the sign), added to v in
+    the step it arrives. Initial values without ``initial_values``: v = −70 mV, u = −14 mV/ms
+    (PyNN's defaults).
+    """
+
+    a: float = 0.02
+    b: float = 0.2
+    c: float = -65.0
+    d: float = 2.0
+    i_offset: float = 0.0
+
+    state_variables = ("v", "u")
+    #: the threshold NEST's izhikevich and PyNN's other simulators use (PyNN has no parameter for it)
+    v_thresh = 30.0
+    #: weights are voltage jumps (the unit the description's weights on this type are read in)
+    weight_units = "mV"
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        _coerce(self, owner)
+        if self.c >= self.v_thresh:
+            raise ValidationError(
+                f"{owner}: c={self.c} mV (reset) must be below the spike threshold {self.v_thresh} mV")
+
+    def initial_value(self, name: str) -> float:
+        return {"v": -70.0, "u": -14.0}.get(name, 0.0)
 
 
 class SourceType:

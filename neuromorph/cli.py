@@ -1,9 +1,9 @@
-"""The ``neuromorph`` command (also ``python -m neuromorph``): run, validate, info, demo, task.
+"""The ``neuromorph`` command (also ``python -m neuromorph``): run, validate, info, demo, task, bench.
 
 Exit codes: 0 success; 2 bad input (a model, option or file neuromorph refuses — printed as one
 line, ``neuromorph: error: <message>``, never a traceback); 1 an unexpected internal error (one
 line too; set ``NEUROMORPH_DEBUG=1`` for the traceback); 130 interrupted. ``neuromorph task``
-returns the task's own code.
+returns the task's own code; ``neuromorph bench`` returns 1 when a benchmark case failed or timed out.
 """
 from __future__ import annotations
 
@@ -102,14 +102,15 @@ def _n(count: int, noun: str) -> str:
 
 def _weight_unit(net, projection) -> str:
     ct = net.populations[projection.post].celltype
-    return "mV" if getattr(ct, "weight_units", "nA") == "mV" and type(ct).__name__ == "IF_curr_delta" else "nA"
+    # IF_curr_delta(weight_units="mV") and Izhikevich (weight_units = "mV", a class constant) take jumps
+    return "mV" if getattr(ct, "weight_units", "nA") == "mV" else "nA"
 
 
 # -- validate --------------------------------------------------------------------------------
 def cmd_validate(args) -> int:
     net = _load(args.model)
     n_neurons = sum(p.size for p in net.populations.values())
-    n_syn = {label: int(net.connectivity(label).mask.sum()) for label in net.projections}
+    n_syn = {label: net.connectivity(label).size for label in net.projections}
     print(f"{args.model}: valid neuromorph network — dt {net.dt:g} ms, seed {net.seed}, "
           f"{_n(len(net.populations), 'population')} ({_n(n_neurons, 'cell')}), "
           f"{_n(len(net.projections), 'projection')} ({_n(sum(n_syn.values()), 'synapse')})")
@@ -119,7 +120,7 @@ def cmd_validate(args) -> int:
         print(f"  population {pop.label}: {pop.size} × {type(ct).__name__}{extra}")
     for proj in net.projections.values():
         conn = net.connectivity(proj)
-        delays = sorted({int(d) for d in conn.delay_steps[conn.mask]})
+        delays = conn.distinct_delays
         delay = (f"{delays[0] * net.dt:g} ms" if len(delays) == 1
                  else f"{delays[0] * net.dt:g}–{delays[-1] * net.dt:g} ms" if delays else "-")
         plastic = ""
@@ -410,6 +411,15 @@ def cmd_task(args) -> int:
     return int(rc or 0)
 
 
+def cmd_bench(args) -> int:
+    from . import bench
+
+    try:
+        return bench.bench_command(args)
+    except bench.BenchUsageError as exc:
+        raise CLIError(str(exc)) from None
+
+
 # -- parser ----------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     """argparse with neuromorph's one-line error format (exit code 2)."""
@@ -477,6 +487,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("name", metavar="NAME", choices=sorted(TASKS), help=" | ".join(sorted(TASKS)))
     t.add_argument("args", nargs=argparse.REMAINDER)
     t.set_defaults(func=cmd_task)
+
+    from .bench import add_arguments as bench_arguments
+
+    b = sub.add_parser("bench", help="time the backends side by side on the benchmark set (docs/benchmarks.md)",
+                       description="Run the benchmark set, each case in its own one-thread process with a timeout; "
+                                   "print a table (build and run times, ratios to the reference, real-time factor, "
+                                   "peak RSS) and write it as JSON with --json. Exit 1 when a case failed or timed out.")
+    bench_arguments(b)
+    b.set_defaults(func=cmd_bench)
     return ap
 
 

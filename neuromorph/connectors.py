@@ -1,7 +1,8 @@
 """Connectors: which (pre, post) pairs a projection connects.
 
 Each connector returns the connection list as numpy arrays (pre index, post index, and for
-FromList per-connection weights and delays); projections turn that into matrices.
+FromList per-connection weights and delays) without building a dense ``[n_pre, n_post]`` matrix;
+the network sorts it by (pre, post) into synapse lists (``network.Connectivity``).
 """
 from __future__ import annotations
 
@@ -14,10 +15,23 @@ from .registry import description_type
 from .validation import finite, non_negative
 
 
+#: Random numbers FixedProbability draws at a time (32 MiB of float64)
+CHUNK = 1 << 22
+
+
 class Connector:
+    #: True when ``connections`` returns pairs already sorted by (pre, post) without repeats
+    sorted_pairs = False
+
     def connections(self, n_pre: int, n_post: int, same_population: bool, seed: int):
-        """Return ``(pre, post, weights_or_None, delays_or_None)`` as numpy arrays."""
+        """Return ``(pre, post, weights_or_None, delays_or_None)`` as numpy arrays, in connector
+        order (per-connection weights and delays refer to this order)."""
         raise NotImplementedError
+
+    def expected_size(self, n_pre: int, n_post: int, same_population: bool) -> float | None:
+        """Number of synapses (the expectation for random connectors) without building them;
+        None if unknown. Lets a network refuse what cannot fit before allocating it."""
+        return None
 
     def max_fan_in(self, n_pre: int, n_post: int, same_population: bool, seed: int) -> int:
         pre, post, _, _ = self.connections(n_pre, n_post, same_population, seed)
@@ -29,11 +43,16 @@ class Connector:
 class OneToOne(Connector):
     """Neuron i of pre to neuron i of post; both populations must have the same size."""
 
+    sorted_pairs = True
+
     def connections(self, n_pre, n_post, same_population, seed):
         if n_pre != n_post:
             raise ValidationError(f"OneToOne: pre has {n_pre} neurons and post {n_post}; sizes must match (use FromList or AllToAll)")
-        i = np.arange(n_pre)
+        i = np.arange(n_pre, dtype=np.int64)
         return i, i.copy(), None, None
+
+    def expected_size(self, n_pre, n_post, same_population):
+        return n_pre
 
 
 @description_type
@@ -43,14 +62,21 @@ class AllToAll(Connector):
     ``allow_self_connections`` is False)."""
 
     allow_self_connections: bool = True
+    sorted_pairs = True
 
     def connections(self, n_pre, n_post, same_population, seed):
-        pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
-        pre, post = pre.ravel(), post.ravel()
         if same_population and not self.allow_self_connections:
-            keep = pre != post
-            pre, post = pre[keep], post[keep]
+            # row i holds every j except i: count 0..n-2 and step over the diagonal
+            pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post - 1)
+            post = np.tile(np.arange(n_post - 1, dtype=np.int64), n_pre)
+            post += post >= pre
+            return pre, post, None, None
+        pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
+        post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
         return pre, post, None, None
+
+    def expected_size(self, n_pre, n_post, same_population):
+        return n_pre * n_post - (n_pre if same_population and not self.allow_self_connections else 0)
 
 
 @description_type
@@ -95,12 +121,20 @@ class FromList(Connector):
             raise ValidationError(f"FromList: weight {w.min()} < 0; give magnitudes, the receptor sets the sign")
         return pre, post, w, d
 
+    def expected_size(self, n_pre, n_post, same_population):
+        return len(self.conn_list)
+
 
 @description_type
 @dataclass(frozen=True)
 class FixedProbability(Connector):
     """Each (pre, post) pair connected independently with probability ``p``. ``seed=None`` derives
-    the seed from the network seed and the projection's position, so a network is reproducible."""
+    the seed from the network seed and the projection's position, so a network is reproducible.
+
+    The draw is ``rng.random((n_pre, n_post)) < p`` with ``rng = numpy.random.default_rng(seed)``,
+    generated a few rows at a time (``CHUNK`` numbers) so memory stays bounded by the synapses
+    made, not n_pre·n_post; the Generator fills in C order, so the pairs are bit-identical to
+    drawing the whole matrix at once."""
 
     p: float = 0.1
     seed: int | None = None
@@ -114,10 +148,39 @@ class FixedProbability(Connector):
         if self.seed is not None and (int(self.seed) != self.seed):
             raise ValidationError(f"FixedProbability: seed={self.seed!r} must be an integer")
 
+    sorted_pairs = True
+
     def connections(self, n_pre, n_post, same_population, seed):
         rng = np.random.default_rng(self.seed if self.seed is not None else seed)
-        mask = rng.random((n_pre, n_post)) < self.p
-        if same_population and not self.allow_self_connections:
-            np.fill_diagonal(mask, False)
-        pre, post = np.nonzero(mask)
-        return pre, post, None, None
+        no_self = same_population and not self.allow_self_connections
+        # Filled in place, so the lists cost their final size only (no chunk list + concatenate).
+        # The binomial count exceeds mean + 10 sd with negligible probability; it grows if it does.
+        mean = self.expected_size(n_pre, n_post, same_population)
+        cap = int(mean + 10 * np.sqrt(mean) + 1024)
+        pre, post = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+        n = 0
+        rows = max(1, CHUNK // n_post)
+        for r0 in range(0, n_pre, rows):
+            block = rng.random((min(rows, n_pre - r0), n_post)) < self.p
+            flat = np.flatnonzero(block)  # C order, as np.nonzero of the whole matrix
+            del block
+            flat += r0 * n_post
+            if no_self:
+                flat = flat[flat % (n_post + 1) != 0]  # the diagonal i = j is i·(n_post + 1)
+            k = flat.size
+            if n + k > cap:
+                cap = max(n + k, int(cap * 1.25))
+                pre, post = _grown(pre, n, cap), _grown(post, n, cap)
+            np.divmod(flat, n_post, out=(pre[n:n + k], post[n:n + k]))
+            n += k
+        return pre[:n], post[:n], None, None
+
+    def expected_size(self, n_pre, n_post, same_population):
+        pairs = n_pre * n_post - (n_pre if same_population and not self.allow_self_connections else 0)
+        return pairs * self.p
+
+
+def _grown(a: np.ndarray, n: int, cap: int) -> np.ndarray:
+    out = np.empty(cap, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out

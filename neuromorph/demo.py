@@ -64,13 +64,14 @@ def run_demo(out_dir: str | Path = "neuromorph_out", duration_ms: float = 1000.0
     t0 = time.perf_counter()
     sim = nm.build(net, backend="torch", numerics=numerics, device=device)
     t1 = time.perf_counter()
-    w0 = sim.weights(ee)[net.connectivity(ee).mask]  # as stored (the spinnaker profile quantises)
+    conn = net.connectivity(ee)
+    w0 = sim.weights(ee)[conn.pre, conn.post]  # as stored (the spinnaker profile quantises), synapse order
     sim.run(duration_ms)
     t2 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     (out / "demo_network.json").write_text(net.to_json())
 
-    n_syn = {label: int(net.connectivity(label).mask.sum()) for label in net.projections}
+    n_syn = {label: net.connectivity(label).size for label in net.projections}
     summary = {"backend": "torch", "numerics": numerics, "device": device, "seed": seed, "dt_ms": net.dt,
                "duration_ms": float(duration_ms), "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
                "populations": {}, "synapses": n_syn}
@@ -87,14 +88,13 @@ def run_demo(out_dir: str | Path = "neuromorph_out", duration_ms: float = 1000.0
         echo(f"  {label:>5}: {len(spikes[label]):3d} neurons, {count:6d} spikes, mean rate {rate:7.2f} Hz")
 
     times, history = sim.weight_history(ee)
-    mask = net.connectivity(ee).mask
-    w1 = sim.weights(ee)[mask]
+    w1 = sim.weights(ee)[conn.pre, conn.post]
     up, down = int((w1 > w0 + 1e-12).sum()), int((w1 < w0 - 1e-12).sum())
-    summary["stdp"] = {"projection": "exc->exc", "synapses": int(mask.sum()), "mean_weight_nA": [float(w0.mean()), float(w1.mean())],
+    summary["stdp"] = {"projection": "exc->exc", "synapses": conn.size, "mean_weight_nA": [float(w0.mean()), float(w1.mean())],
                        "potentiated": up, "depressed": down, "at_w_max": int((w1 >= 0.5 - 1e-12).sum()),
                        "at_w_min": int((w1 <= 1e-12).sum())}
     echo(f"  STDP exc->exc: mean weight {w0.mean():.4f} -> {w1.mean():.4f} nA; {up} potentiated, {down} depressed, "
-         f"{int(mask.sum()) - up - down} unchanged of {int(mask.sum())} synapses")
+         f"{conn.size - up - down} unchanged of {conn.size} synapses")
 
     files = [out / "demo_network.json"]
     if plot:

@@ -6,6 +6,7 @@ versioned JSON (``net.to_json()``, ``Network.from_json(text)``) without loss.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,8 @@ RECEPTORS = ("excitatory", "inhibitory")
 @dataclass(frozen=True)
 class Population:
     """``size`` neurons of one type. ``initial_values`` maps a state variable (e.g. ``"v"`` in mV)
-    to a scalar or one value per neuron; missing ones start at rest (v = v_rest)."""
+    to a scalar or one value per neuron; missing ones take ``celltype.initial_value(name)`` (v = v_rest,
+    currents 0; Izhikevich v = −70 mV, u = −14 mV/ms)."""
 
     label: str
     size: int
@@ -40,17 +42,17 @@ class Population:
         """Initial value of a state variable, one per neuron (float64)."""
         if name in self.initial_values:
             return np.broadcast_to(np.asarray(self.initial_values[name], dtype=np.float64), (self.size,)).copy()
-        if name == "v":
-            return np.full(self.size, self.celltype.v_rest)
-        return np.zeros(self.size)
+        return np.full(self.size, float(self.celltype.initial_value(name)))
 
 
 @dataclass(frozen=True)
 class Projection:
     """Synapses from ``pre`` to ``post`` (labels). ``weight`` is a magnitude in nA (mV for
-    IF_curr_delta with weight_units="mV"): a scalar, an ``[n_pre, n_post]`` array, or one value per
-    connection in connector order; the ``receptor`` gives the sign. ``delay`` [ms] is a whole
-    number of steps ≥ 1, scalar or array like the weight."""
+    IF_curr_delta with weight_units="mV"): a scalar, an ``[n_pre, n_post]`` array (read at each
+    synapse's (pre, post)), or one value per connection in connector order (FromList: the list's
+    order; the others: sorted by (pre, post)); the ``receptor`` gives the sign. ``delay`` [ms] is a
+    whole number of steps ≥ 1, scalar or array like the weight. ``Network.connectivity`` holds the
+    synapses sorted by (pre, post), per-connection values moved along with their pairs."""
 
     label: str
     pre: str
@@ -69,18 +71,108 @@ class Recording:
     every: int = 1
 
 
-@dataclass(frozen=True)
-class Connectivity:
-    """A projection resolved to dense matrices ``[n_pre, n_post]``: ``mask`` (connected),
-    ``weight`` (magnitude, 0 where unconnected) and ``delay_steps`` (0 where unconnected)."""
+#: Largest projection (n_pre·n_post) that ``Connectivity.dense``/``dense_mask`` (and a backend's
+#: ``format="array"``) turn into ``[n_pre, n_post]`` arrays: 2**26 pairs, 512 MiB of float64 per
+#: matrix. Bigger projections are read as synapse lists.
+DENSE_LIMIT = 1 << 26
 
-    mask: np.ndarray
-    weight: np.ndarray
-    delay_steps: np.ndarray
+#: Bytes the description holds per synapse: pre and post (int64), weight (float64) and delay
+#: (int64). int64 throughout because backends index with it directly (torch wants int64 indices),
+#: so no copy is made when they lower a projection.
+BYTES_PER_SYNAPSE = 32
+
+
+@dataclass(frozen=True, eq=False)
+class Connectivity:
+    """A projection resolved to synapse lists, one entry per synapse, sorted by (pre, post).
+
+    ``pre``, ``post`` (int64 neuron indices), ``weights`` (float64 magnitudes in nA, or mV for
+    IF_curr_delta with weight_units="mV"; the receptor gives the sign) and ``delays`` (int64 whole
+    steps of dt, >= 1), all ``[size]`` and read-only. ``dense()`` / ``dense_mask()`` give the
+    ``[n_pre, n_post]`` view for projections up to ``DENSE_LIMIT`` entries.
+    """
+
+    n_pre: int
+    n_post: int
+    pre: np.ndarray
+    post: np.ndarray
+    weights: np.ndarray
+    delays: np.ndarray
+    label: str = ""
+
+    @property
+    def size(self) -> int:
+        """Number of synapses."""
+        return int(self.pre.size)
 
     @property
     def distinct_delays(self) -> list[int]:
-        return sorted(int(d) for d in np.unique(self.delay_steps[self.mask]))
+        """The delays in use, in steps, ascending."""
+        return sorted(int(d) for d in np.unique(self.delays))
+
+    def fan_in(self) -> np.ndarray:
+        """Synapses onto each post neuron, int64 ``[n_post]``."""
+        return np.bincount(self.post, minlength=self.n_post)
+
+    def dense(self, values=None, fill=np.nan) -> np.ndarray:
+        """``values`` (default: the weights) ``[..., size]`` in synapse order scattered into
+        ``[..., n_pre, n_post]``, ``fill`` where there is no synapse. Refused (ValidationError)
+        when n_pre·n_post exceeds ``DENSE_LIMIT``."""
+        values = self.weights if values is None else np.asarray(values)
+        if values.shape[-1:] != (self.size,):
+            raise ValidationError(f"{self._owner()}: {values.shape} values do not match its {self.size} synapses (last axis)")
+        self._check_dense()
+        out = np.full(values.shape[:-1] + (self.n_pre, self.n_post), fill, dtype=np.result_type(values, np.asarray(fill)))
+        out[..., self.pre, self.post] = values
+        return out
+
+    def dense_mask(self) -> np.ndarray:
+        """bool ``[n_pre, n_post]``, True where a synapse exists (refused above ``DENSE_LIMIT``)."""
+        self._check_dense()
+        out = np.zeros((self.n_pre, self.n_post), dtype=bool)
+        out[self.pre, self.post] = True
+        return out
+
+    def positions(self, pre, post) -> np.ndarray:
+        """Index into the synapse lists of each (pre, post) pair, int64; ValidationError if a
+        pair is not a synapse of this projection."""
+        pre, post = np.asarray(pre, dtype=np.int64), np.asarray(post, dtype=np.int64)
+        keys = self.pre * self.n_post + self.post  # sorted, since the lists are sorted by (pre, post)
+        want = pre * self.n_post + post
+        pos = np.searchsorted(keys, want)
+        found = pos < keys.size
+        found[found] = keys[pos[found]] == want[found]
+        if not found.all():
+            k = int(np.argmin(found))
+            raise ValidationError(f"{self._owner()}: ({int(pre.ravel()[k])}, {int(post.ravel()[k])}) is not one of its synapses")
+        return pos
+
+    def _owner(self) -> str:
+        return f"projection {self.label!r}" if self.label else "projection"
+
+    def _check_dense(self):
+        entries = self.n_pre * self.n_post
+        if entries > DENSE_LIMIT:
+            raise ValidationError(
+                f"{self._owner()}: a dense [{self.n_pre}, {self.n_post}] array has {entries:,} entries, above the limit of {DENSE_LIMIT:,} "
+                f"(neuromorph.network.DENSE_LIMIT) for {self.size:,} synapses; use the synapse lists "
+                f"(connectivity .pre/.post/.weights/.delays, or format=\"list\" on a simulation)")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory new allocations can get: ``MemAvailable`` of /proc/meminfo (Linux), else
+    free physical pages × page size; None when neither is known (then nothing is refused)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 class Network:
@@ -204,6 +296,7 @@ class Network:
         return self.projections[label]
 
     def connectivity(self, projection) -> Connectivity:
+        """The projection's synapse lists (pre, post, weights, delays), sorted by (pre, post)."""
         return self._connectivity[self.projection(projection).label]
 
     def steps(self, ms: float, what: str = "duration") -> int:
@@ -235,28 +328,57 @@ class Network:
         owner = f"projection {proj.label!r}"
         pre_pop, post_pop = self.populations[proj.pre], self.populations[proj.post]
         n_pre, n_post = pre_pop.size, post_pop.size
+        same = proj.pre == proj.post
+        _check_memory(owner, proj.connector, n_pre, n_post, same)
         try:
-            pre, post, w_list, d_list = proj.connector.connections(n_pre, n_post, proj.pre == proj.post, self.seed * 1_000_003 + index)
+            pre, post, w_list, d_list = proj.connector.connections(n_pre, n_post, same, self.seed * 1_000_003 + index)
         except ValidationError as exc:
             raise ValidationError(f"{owner}: {exc}") from None
-        mask = np.zeros((n_pre, n_post), dtype=bool)
-        mask[pre, post] = True
-        weight = _per_connection(owner, "weight", proj.weight, pre, post, n_pre, n_post)
-        delay = _per_connection(owner, "delay", proj.delay, pre, post, n_pre, n_post)
-        if w_list is not None:
-            weight = w_list
-        if d_list is not None:
-            delay = d_list
-        if np.any(weight < 0):
+        pre, post = np.asarray(pre, dtype=np.int64), np.asarray(post, dtype=np.int64)
+        # per-connection values are in connector order, so they are taken before the sort
+        weight = w_list if w_list is not None else _per_connection(owner, "weight", proj.weight, pre, post, n_pre, n_post)
+        delay = d_list if d_list is not None else (  # a scalar is converted once, not per synapse
+            proj.delay if isinstance(proj.delay, float) else _per_connection(owner, "delay", proj.delay, pre, post, n_pre, n_post))
+        weight = np.asarray(weight, dtype=np.float64)
+        if weight.size and weight.min() < 0:
             raise ValidationError(f"{owner}: weight {weight.min()} < 0; give magnitudes, receptor='inhibitory' sets the sign")
-        dsteps = np.zeros(delay.shape, dtype=np.int64)
-        for d in np.unique(delay):
-            dsteps[delay == d] = steps(owner, "delay", float(d), self.dt, minimum=1)
-        W = np.zeros((n_pre, n_post))
-        D = np.zeros((n_pre, n_post), dtype=np.int64)
-        W[pre, post] = weight
-        D[pre, post] = dsteps
-        return Connectivity(mask, W, D)
+        dsteps = _delay_steps(owner, delay, self.dt, pre.size)
+        if not getattr(proj.connector, "sorted_pairs", False) and pre.size > 1:
+            keys = pre * n_post + post
+            if np.any(keys[1:] <= keys[:-1]):
+                order = np.argsort(keys, kind="stable")
+                pre, post, weight, dsteps = pre[order], post[order], weight[order], dsteps[order]
+        for a in (pre, post, weight, dsteps):
+            a.setflags(write=False)  # shared by every simulation built from this network
+        return Connectivity(n_pre, n_post, pre, post, weight, dsteps, label=proj.label)
+
+
+def _check_memory(owner, connector, n_pre, n_post, same_population):
+    """Refuse a projection whose synapse lists cannot fit, before anything is allocated."""
+    estimate = connector.expected_size(n_pre, n_post, same_population)
+    available = available_memory()
+    if estimate is None or available is None:
+        return
+    need = int(estimate) * BYTES_PER_SYNAPSE
+    if need > available:
+        raise ValidationError(
+            f"{owner}: {type(connector).__name__} from {n_pre:,} to {n_post:,} neurons makes about {int(estimate):,} synapses, "
+            f"{need:,} bytes ({need / 2**30:.1f} GiB at {BYTES_PER_SYNAPSE} bytes per synapse) but only {available:,} bytes "
+            f"({available / 2**30:.1f} GiB) are available; use fewer neurons or synapses (lower p) or a machine with more memory")
+
+
+def _delay_steps(owner, delay, dt, n: int) -> np.ndarray:
+    """Delays [ms] (a scalar or ``[n]``) to ``n`` whole steps (int64), refusing the first one off
+    the dt grid or below 1 step with the same message as a scalar delay."""
+    delay = np.asarray(delay, dtype=np.float64)
+    if delay.ndim == 0 or (delay.size and np.all(delay == delay.flat[0])):
+        value = float(delay) if delay.ndim == 0 else float(delay.flat[0])
+        return np.full(n, steps(owner, "delay", value, dt, minimum=1), dtype=np.int64)
+    k = np.rint(delay / dt)
+    bad = (np.abs(k * dt - delay) > 1e-9 * np.maximum(1.0, np.abs(delay))) | (k < 1)
+    if bad.any():
+        steps(owner, "delay", float(delay[np.argmax(bad)]), dt, minimum=1)
+    return k.astype(np.int64)
 
 
 def _freeze_array(owner, name, value):
@@ -270,6 +392,8 @@ def _freeze_array(owner, name, value):
 
 
 def _per_connection(owner, name, value, pre, post, n_pre, n_post) -> np.ndarray:
+    """``value`` per synapse in connector order: a scalar, an ``[n_pre, n_post]`` array read at
+    (pre, post), or one value per connection in connector order."""
     if isinstance(value, float):
         return np.full(pre.shape, value)
     a = np.asarray(value)

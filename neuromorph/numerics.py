@@ -21,6 +21,12 @@ class Profile:
     #: plastic weights stored as the board stores them (16-bit words, LUT exponentials)
     board_weights: bool
     stdp_convention: str
+    #: whose neuron update and event conventions the cells follow ("nest" | "spinnaker"): the key
+    #: backends register cell lowerings under
+    convention: str = "spinnaker"
+    #: the neurons' arithmetic ("float": float64 or float32 by the simulation's dtype); the board's
+    #: fixed point will be another value, with its own registrations
+    arithmetic: str = "float"
 
 
 PROFILES = {
@@ -36,7 +42,7 @@ PROFILES = {
     "exact": Profile(
         "exact",
         "NEST's iaf_psc_exp / iaf_psc_delta exact integration and stdp_synapse conventions (on-grid spikes)",
-        stamp_offset=1, delivery_offset=-1, board_weights=False, stdp_convention="nest"),
+        stamp_offset=1, delivery_offset=-1, board_weights=False, stdp_convention="nest", convention="nest"),
 }
 
 

@@ -13,6 +13,9 @@ import numpy as np
 from .errors import BackendUnavailableError, ValidationError
 from .network import Network
 
+#: what ``Simulation.weights``/``weight_history`` return: dense matrices or synapse lists
+WEIGHT_FORMATS = ("array", "list")
+
 #: backend name -> (module, extra that installs its dependencies)
 BACKENDS = {
     "torch": ("neuromorph.backends.torch", None),
@@ -75,16 +78,28 @@ class Simulation:
         value at time k·dt (state after k steps), every ``every`` steps as recorded."""
         raise NotImplementedError
 
-    def weights(self, projection) -> np.ndarray:
-        """Current weight magnitudes ``[n_pre, n_post]`` (``[batch, ...]`` when batched); NaN where
-        there is no synapse."""
+    def weights(self, projection, format: str = "array"):
+        """Current weight magnitudes (nA, or mV for IF_curr_delta with weight_units="mV").
+
+        ``format="array"``: ``[n_pre, n_post]`` (``[batch, n_pre, n_post]`` when batched), NaN
+        where there is no synapse; refused when n_pre·n_post exceeds ``neuromorph.network.DENSE_LIMIT``.
+        ``format="list"``: ``(pre, post, weight)`` numpy arrays, one entry per synapse in the
+        order of ``net.connectivity(projection)`` (sorted by (pre, post)); ``weight`` is
+        ``[nsyn]`` (``[batch, nsyn]`` when batched), like PyNN's ``get("weight", format="list")``.
+        """
         raise NotImplementedError
 
     def set_weights(self, projection, weights) -> None:
+        """Set weight magnitudes: a scalar, ``[n_pre, n_post]`` (entries without a synapse are
+        ignored) or one value per synapse ``[nsyn]`` in ``weights(format="list")`` order
+        (``[batch, ...]`` of either where the backend batches)."""
         raise NotImplementedError
 
-    def weight_history(self, projection) -> tuple[np.ndarray, np.ndarray]:
-        """Recorded weights: ``(times_ms, [samples, n_pre, n_post])`` (``[batch, samples, ...]`` batched)."""
+    def weight_history(self, projection, format: str = "array"):
+        """Recorded weights. ``format="array"``: ``(times_ms, [samples, n_pre, n_post])``
+        (``[batch, samples, ...]`` batched; refused like ``weights`` above ``DENSE_LIMIT``);
+        ``format="list"``: ``(times_ms, pre, post, [samples, nsyn])`` (``[batch, samples, nsyn]``
+        batched), synapses in the order of ``net.connectivity(projection)``."""
         raise NotImplementedError
 
     def reset(self) -> None:
@@ -97,3 +112,12 @@ class Simulation:
     # shared helpers ------------------------------------------------------------------------
     def _projection(self, projection):
         return self.net.projection(projection)
+
+    @staticmethod
+    def _weight_format(format, what: str = "weights") -> str:
+        """``format`` of ``weights``/``weight_history``, checked."""
+        if format not in WEIGHT_FORMATS:
+            raise ValidationError(
+                f"{what}: format={format!r} is not known; use format='array' ([n_pre, n_post], NaN where no synapse) "
+                "or format='list' ((pre, post, weight) synapse lists)")
+        return format

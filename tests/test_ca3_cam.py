@@ -104,7 +104,7 @@ def test_connections_match_published_table():
         assert (proj.pre, proj.post) == (pre, post), k
         conn = net.connectivity(proj)
         n_pre, n_post = net.get(pre).size, net.get(post).size
-        assert np.array_equal(conn.mask, expected_mask(kind, n_pre, n_post)), k
+        assert np.array_equal(conn.dense_mask(), expected_mask(kind, n_pre, n_post)), k
         assert conn.distinct_delays == [int(syn["delay"])], k
         if syn["receptor_type"] == "STDP":
             st = proj.plasticity
@@ -114,12 +114,12 @@ def test_connections_match_published_table():
             assert isinstance(st.weight, nm.AdditiveWeightDependence) and st.weight.step == "absolute"
             assert (st.weight.w_min, st.weight.w_max) == (syn["w_min"], syn["w_max"])
             assert proj.receptor == "excitatory"
-            assert np.all(conn.weight[conn.mask] == syn["initWeight"])
+            assert np.all(conn.weights == syn["initWeight"])
         else:
             assert proj.plasticity is None
             assert proj.receptor == syn["receptor_type"], k
             w = syn["initWeight"] * (M if k in SCALED_BY_M else 1)
-            assert np.all(conn.weight[conn.mask] == w), k
+            assert np.all(conn.weights == w), k
 
 
 def test_schedule_reproduces_published_input_spikes():

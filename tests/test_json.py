@@ -100,9 +100,9 @@ def test_round_trip_objects_equal():
         assert proj2.connector == proj.connector, label
         assert proj2.plasticity == proj.plasticity, label
         c1, c2 = net.connectivity(label), net2.connectivity(label)
-        np.testing.assert_array_equal(c1.mask, c2.mask, err_msg=label)
-        np.testing.assert_array_equal(c1.weight, c2.weight, err_msg=label)
-        np.testing.assert_array_equal(c1.delay_steps, c2.delay_steps, err_msg=label)
+        assert (c1.n_pre, c1.n_post) == (c2.n_pre, c2.n_post), label
+        for name in ("pre", "post", "weights", "delays"):
+            np.testing.assert_array_equal(getattr(c1, name), getattr(c2, name), err_msg=f"{label}.{name}")
         for name in ("weight", "delay"):
             a, b = getattr(proj, name), getattr(proj2, name)
             np.testing.assert_array_equal(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
@@ -116,22 +116,23 @@ def test_floats_exact():
     assert net2.populations["exc"].celltype.i_offset == AWKWARD
     assert net2.populations["exc"].initial("v")[4] == THIRD - 65.0
     assert net2.populations["dm"].celltype.tau_m == THIRD * 30.0
-    assert net2.connectivity(p["fromlist3_mult"].label).weight[2, 1] == AWKWARD
+    assert net2.connectivity(p["fromlist3_mult"].label).dense()[2, 1] == AWKWARD
 
 
 def test_connectivity_meaningful():
     """The network really exercises what it claims (so the round trip is not vacuous)."""
     net, p = full_network()
     fp = net.connectivity(p["fp_seed"])
-    assert 0 < fp.mask.sum() < fp.mask.size
+    assert 0 < fp.size < fp.n_pre * fp.n_post
     noseed = net.connectivity(p["fp_noseed"])
-    assert 0 < noseed.mask.sum() < noseed.mask.size
+    assert 0 < noseed.size < noseed.n_pre * noseed.n_post
     rec = net.connectivity(p["rec_pair_add"])
-    assert not rec.mask.diagonal().any() and rec.mask.sum() == 20
+    assert not np.any(rec.pre == rec.post) and rec.size == 20
     fl = net.connectivity(p["fromlist4_nearest"])
-    assert fl.delay_steps[1, 2] == 5 and fl.weight[4, 1] == 0.125
+    assert fl.dense(fl.delays)[1, 2] == 5 and fl.dense()[4, 1] == 0.125
     o2o = net.connectivity(p["one_to_one_percon"])
-    assert list(o2o.delay_steps.diagonal()) == [1, 2, 3] and list(o2o.weight.diagonal()) == [10.0, 11.0, 15.5]
+    assert list(o2o.pre) == list(o2o.post) == [0, 1, 2]
+    assert list(o2o.delays) == [1, 2, 3] and list(o2o.weights) == [10.0, 11.0, 15.5]
 
 
 @pytest.mark.parametrize("profile", ["spinnaker-float", "spinnaker", "exact"])

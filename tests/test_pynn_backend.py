@@ -76,7 +76,7 @@ def test_set_weights_round_trip_and_effect(celltype, plastic, receptor):
     new = np.array([[0.25, 9.0], [9.0, 0.5], [2.0, 9.0]])
     sim.set_weights("p", new)
     w = sim.weights("p")
-    expect = np.where(net.connectivity("p").mask, new, np.nan)
+    expect = np.where(net.connectivity("p").dense_mask(), new, np.nan)
     np.testing.assert_allclose(w, expect, rtol=1e-12)
     sim.run(30.0)
     ref = nm.Network(dt=1.0)  # the same network built with those weights from the start

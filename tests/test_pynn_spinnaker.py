@@ -54,7 +54,8 @@ def test_longest_row_against_brute_force():
     rng = np.random.default_rng(0)
     mask = rng.random((30, 700)) < 0.6
     delays = rng.integers(1, 40, size=mask.shape)
-    length, pre, core, stage = longest_row(mask, delays, 256)
+    i, j = np.nonzero(mask)
+    length, pre, core, stage = longest_row(i, j, delays[i, j], 256)
     brute = {}
     for i, j in zip(*np.nonzero(mask)):
         key = (i, j // 256, (delays[i, j] - 1) // 16)

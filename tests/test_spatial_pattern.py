@@ -72,7 +72,7 @@ def test_training_network_follows_the_protocol():
         assert (st.timing.tau_plus, st.timing.tau_minus, st.timing.A_plus, st.timing.A_minus) == (5, 5, 1, -1)
         assert (st.weight.w_min, st.weight.w_max, st.weight.step) == (0, 20, "absolute")
         assert net.connectivity(proj).distinct_delays == [1]
-        assert np.all(net.connectivity(proj).weight == 0)
+        assert net.connectivity(proj).size and np.all(net.connectivity(proj).weights == 0)
     assert net.connectivity("teach_exc").distinct_delays == [2]
 
 
@@ -82,7 +82,7 @@ def test_test_network_cancels_ties_in_one_step():
     net = sp.build_test_network(W1, W0, [2.0, 4.0], bits=3, word=0b101)
     assert [list(r) for r in net.get("source_one").celltype.spike_times] == [[10.0], [], [10.0]]
     assert [list(r) for r in net.get("source_zero").celltype.spike_times] == [[], [10.0], []]
-    w = {label: net.connectivity(label).weight for label in ("one_exc", "one_inh", "zero_exc", "zero_inh")}
+    w = {label: net.connectivity(label).dense(fill=0.0) for label in ("one_exc", "one_inh", "zero_exc", "zero_inh")}
     assert np.array_equal(w["one_exc"], np.outer(W1, [2.0, 4.0]))
     assert np.array_equal(w["one_inh"], np.outer(W0, [2.0, 4.0]))
     assert np.array_equal(w["zero_exc"], np.outer(W0, [2.0, 4.0]))
@@ -101,8 +101,8 @@ def test_fanout_network_gives_each_output_its_words_input():
         single = sp.build_test_network(W1, W0, h, bits=3, word=word)
         active = {"one": sp.word_bits(word, 3), "zero": ~sp.word_bits(word, 3)}
         for label in ("one_exc", "one_inh", "zero_exc", "zero_inh"):
-            got = fan.connectivity(label).weight[:, 2 * r:2 * r + 2]
-            want = np.where(active[label.split("_")[0]][:, None], single.connectivity(label).weight, 0.0)
+            got = fan.connectivity(label).dense(fill=0.0)[:, 2 * r:2 * r + 2]
+            want = np.where(active[label.split("_")[0]][:, None], single.connectivity(label).dense(fill=0.0), 0.0)
             assert np.array_equal(got, want), (word, label)
 
 

@@ -37,6 +37,8 @@ NEST = dict(_SHARED, **{
     "IF_curr_exp": native("iaf_psc_exp with spike_precision='on_grid' (PyNN's default would pick iaf_psc_exp_ps)"),
     "IF_curr_delta(weight_units=mV)": native("iaf_psc_delta: V jumps by the weight in mV (PyNN 0.13's missing variable_map for 'v' is added)"),
     "IF_curr_delta(weight_units=nA)": emulated("iaf_psc_delta with each weight converted to the jump it causes on sPyNNaker, R·(1−exp(−dt/τm))·w/dt mV; input during refractoriness is lost on both"),
+    "IF_curr_alpha": native("iaf_psc_alpha (exact integration, IAFPropagatorAlpha); PyNN 0.13 omits isyn_exc/isyn_inh from its recordables, neuromorph adds them (I_syn_ex / I_syn_in)"),
+    "Izhikevich": native("izhikevich with consistent_integration=True (forward Euler of v and u), V_th = 30 mV; weights are voltage jumps in mV (PyNN multiplies by 1000, then by its receptor_scale 1e-3, so a weight can change in the last bit: 0.7 → 0.7000000000000001); i_offset becomes I_e in pA, which NEST's equation reads as mV/ms"),
     "SpikeSourceArray": native("spike_generator → parrot_neuron (PyNN); a spike at t reaches the target after its delay as on every NEST neuron"),
     "spike at t=0": unsupported("NEST cannot emit a SpikeSourceArray spike at t=0 (PyNN hands it to spike_generator at t−min_delay < 0 and NEST drops it silently); move it to t ≥ dt"),
     "spike at t=dt": unsupported("PyNN hands SpikeSourceArray spikes to NEST's spike_generator one min_delay (= dt) early and NEST refuses a generator spike at t=0, so the earliest source spike is 2·dt; shift the input by one step"),
@@ -52,6 +54,7 @@ NEST = dict(_SHARED, **{
     "STDP:tau_minus differs onto one population": unsupported("NEST keeps tau_minus on the post-synaptic neuron, so every STDP projection onto one population must share it"),
     "record:isyn_exc": native("I_syn_ex (pA) × 0.001, state after each step"),
     "record:isyn_inh": native("I_syn_in (pA) × −0.001 (NEST stores it negative; neuromorph reports magnitudes)"),
+    "record:u": native("Izhikevich U_m (mV/ms), state after each step"),
     "record:weights": emulated("the host reads the weights from NEST between run chunks of k steps"),
 })
 
@@ -59,6 +62,8 @@ BRIAN2 = dict(_SHARED, **{
     "IF_curr_exp": native("Brian2 'exact' linear integration (numpy code generation by default); a spike is stamped at the start of its step, one dt earlier than NEST, and a SpikeSourceArray spike reaches the target one step later than on NEST"),
     "IF_curr_delta(weight_units=mV)": native("V jumps by the weight in mV"),
     "IF_curr_delta(weight_units=nA)": emulated("weight converted to the jump R·(1−exp(−dt/τm))·w/dt mV"),
+    "IF_curr_alpha": native("PyNN's alpha-current equations with Brian2 'exact' linear integration (neuromorph fixes PyNN 0.13's inhibitory alpha current, which ran on tau_syn_E instead of tau_syn_I); spike stamps and source delivery as for IF_curr_exp"),
+    "Izhikevich": native("PyNN's Izhikevich equations with Brian2's forward Euler (its default state updater for these non-linear equations): the same v, u trajectory as NEST's izhikevich to ~1e-13 under constant current (i_offset/pF: 1 nA = 1000 mV/ms as on NEST), threshold v ≥ 30 mV, weights are jumps of v in mV; a spike is stamped one dt earlier and a source spike's jump lands one step later than on NEST (checked)"),
     "SpikeSourceArray": native("SpikeGeneratorGroup on the network clock (PyNN leaves it on Brian2's 0.1 ms default clock; neuromorph sets defaultclock.dt = dt)"),
     "spike at t=0": native("SpikeGeneratorGroup emits at t=0"),
     "SpikeSourcePoisson": native("PoissonGroup-like threshold group with Brian2's RNG (statistical equivalence only)"),
@@ -72,6 +77,7 @@ BRIAN2 = dict(_SHARED, **{
     "STDP:inhibitory": unsupported("PyNN's brian2 STDP clips the signed weight at w_min ≥ 0 at every pre spike, and inhibitory current synapses carry negative weights there: the first pre spike sets the weight to 0 and potentiation then makes the synapse excitatory"),
     "record:isyn_exc": native("Brian2 variable ie (PyNN's translations know it; neuromorph adds it to the recordables)"),
     "record:isyn_inh": native("Brian2 variable ii × −1 (stored negative; neuromorph reports magnitudes)"),
+    "record:u": native("Brian2 variable u (mV/ms)"),
     "record:weights": emulated("the host reads the weights between run chunks of k steps"),
 })
 
@@ -79,6 +85,8 @@ SPINNAKER = dict(_SHARED, **{
     "IF_curr_exp": native("sPyNNaker IF_curr_exp, s16.15 fixed point on the board; on a virtual board (no board configured) the network is mapped and placed but nothing runs"),
     "IF_curr_delta(weight_units=nA)": native("sPyNNaker IF_curr_delta: the weight is a current held for one tick"),
     "IF_curr_delta(weight_units=mV)": emulated("weight converted to the current that gives that jump, w·dt / (R·(1−exp(−dt/τm))) nA"),
+    "IF_curr_alpha": native("sPyNNaker IF_curr_alpha (LIF with its alpha synapse type, s16.15 fixed point on the board); its per-tick alpha update is sPyNNaker's own and no torch lowering reproduces it (numerics='exact' follows NEST's iaf_psc_alpha)"),
+    "Izhikevich": unsupported("sPyNNaker's Izhikevich is IZK_curr_exp: exponentially decaying current synapses (weights in nA, tau_syn_E/I), not PyNN's and NEST's voltage-jump synapses, so the description's mV weights have no equivalent; use backend='pynn:nest' or 'torch'"),
     "SpikeSourceArray": native("sPyNNaker SpikeSourceArray"),
     "spike at t=0": native("tick 0"),
     "SpikeSourcePoisson": native("on-board Poisson source (board RNG)"),
@@ -96,6 +104,7 @@ SPINNAKER = dict(_SHARED, **{
     "record:v": native("recorded on the board (s16.15); empty on a virtual board"),
     "record:isyn_exc": native("recorded on the board; empty on a virtual board"),
     "record:isyn_inh": native("recorded on the board; empty on a virtual board"),
+    "record:u": unsupported("only Izhikevich has u, and it does not run on pynn:spinnaker (see Izhikevich)"),
     "record:weights": emulated("the host reads the weights between run segments of k steps (each read pauses the board)"),
 })
 
@@ -106,8 +115,10 @@ def capabilities(variant: str | Variant | None = None, numerics: str | None = No
     """The capability table of one PyNN simulator (``"nest"`` by default, or a backend name such
     as ``"pynn:brian2"``). ``numerics`` other than the simulator's own marks every construct
     unsupported with the reason: a simulator computes what it computes."""
+    from neuromorph.mechanisms import mechanism_capabilities
     v = variant if isinstance(variant, Variant) else variant_for(variant)
     table = dict(TABLES[v.name])
+    table.update(mechanism_capabilities(f"pynn:{v.name}"))  # host-in-the-loop homeostasis etc. (homeostasis.py)
     if numerics is not None and numerics != v.numerics:
         why = (f"pynn:{v.name} computes the {v.numerics!r} semantics, not numerics={numerics!r}; "
                f"use backend='torch' with numerics={numerics!r}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuromorph.cells import IF_curr_delta
+from neuromorph.cells import IF_curr_delta, Izhikevich
 from neuromorph.errors import UnsupportedError
 from neuromorph.plasticity import AdditiveWeightDependence, SpikeNearestPairRule
 
@@ -44,7 +44,8 @@ def lower(net, sim, simulator: str) -> Lowered:
     for pop in net.populations.values():
         p = sim.Population(pop.size, pynn_celltype(sim, simulator, pop.celltype), label=pop.label)
         if not pop.is_source:
-            p.initialize(v=pop.initial("v"))
+            # v, and u for Izhikevich (PyNN cannot set the initial synaptic currents on NEST)
+            p.initialize(**{name: pop.initial(name) for name in ("v", "u") if name in pop.celltype.state_variables})
         out.populations[pop.label] = p
     for proj in net.projections.values():
         out.projections[proj.label] = _projection(net, sim, simulator, proj, out.populations)
@@ -57,18 +58,18 @@ def lower(net, sim, simulator: str) -> Lowered:
 
 
 def connection_list(conn, dt: float, weight_factor: float) -> np.ndarray:
-    """``[n, 4]`` array of (pre, post, weight, delay [ms]) for every synapse of a projection."""
-    pre, post = np.nonzero(conn.mask)
-    return np.column_stack([pre.astype(float), post.astype(float),
-                            conn.weight[pre, post] * weight_factor,
-                            conn.delay_steps[pre, post] * dt])
+    """``[nsyn, 4]`` array of (pre, post, weight, delay [ms]) for every synapse of a projection, in
+    the order of its synapse lists (so PyNN's connections follow neuromorph's)."""
+    return np.column_stack([conn.pre.astype(float), conn.post.astype(float),
+                            conn.weights * weight_factor, conn.delays * dt])
 
 
 def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
     post_type = net.populations[proj.post].celltype
     scale = units.weight_scale(post_type, simulator, net.dt)
     sign = units.signed(proj.receptor, simulator)
-    delta_post = isinstance(post_type, IF_curr_delta)
+    # voltage-jump weights (IF_curr_delta, Izhikevich): PyNN's NEST module applies receptor_scale 1e-3
+    delta_post = isinstance(post_type, (IF_curr_delta, Izhikevich))
     conn = net.connectivity(proj)
     st = proj.plasticity
     native = False
@@ -76,7 +77,7 @@ def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
     if st is None:
         synapse = sim.StaticSynapse()
     elif type(st).__name__ == "STDP":
-        synapse, native = _stdp(sim, simulator, st, scale, sign, delta_post)
+        synapse, native = _stdp(sim, simulator, st, scale, sign, delta_post, net.dt)
         if native:
             # NEST native synapse types take the weight in NEST units (pA; PyNN only applies the
             # IF_curr_delta receptor_scale of 1e-3), while PyNN's standard types multiply by 1000
@@ -90,7 +91,7 @@ def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
     return LoweredProjection(p, scale, sign, native, delta_post)
 
 
-def _stdp(sim, simulator, st, scale, sign, delta_post):
+def _stdp(sim, simulator, st, scale, sign, delta_post, dt=1.0):
     """PyNN synapse type of an STDP rule; returns (synapse, is_nest_native)."""
     timing, wdep = st.timing, st.weight
     additive = isinstance(wdep, AdditiveWeightDependence)
@@ -109,7 +110,10 @@ def _stdp(sim, simulator, st, scale, sign, delta_post):
             # every connection's weight comes from the list; the default only has to share Wmax's sign
             params = {"weight": w_max_nest, "tau_plus": timing.tau_plus, "tau_minus": timing.tau_minus, "lambda": a_plus,
                       "alpha": a_minus / a_plus if a_plus != 0 else 0.0, "Wmax": w_max_nest,
-                      "mu_plus": 0.0 if additive else 1.0, "mu_minus": 0.0 if additive else 1.0}
+                      "mu_plus": 0.0 if additive else 1.0, "mu_minus": 0.0 if additive else 1.0,
+                      # NEST's default delay (1 ms) is refused when max_delay < 1 ms (dt < 0.5 ms
+                      # with short delays); every connection's delay comes from the list anyway
+                      "delay": dt}
             return NN(**params), True
         # PyNN multiplies w_max by 1000 but, for IF_curr_delta, forgets the 1e-3 receptor scale it
         # applies to the weights; divide here so NEST's Wmax is in mV like the weights

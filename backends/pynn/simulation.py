@@ -20,6 +20,7 @@ from neuromorph.simulation import Simulation
 from . import results, weights as wio
 from .capabilities import capabilities, extra_constructs
 from .cells import RECORD_NAMES, RECORD_SIGNS
+from .homeostasis import HostLoop, segment_steps
 from .loader import import_simulator
 from .lowering import lower
 from .variants import variant_for
@@ -28,10 +29,10 @@ from .variants import variant_for
 _ACTIVE: dict[str, "PyNNSimulation"] = {}
 
 OPTIONS = {
-    "nest": {"threads", "numerics"},
-    "brian2": {"codegen", "numerics"},
+    "nest": {"threads", "numerics", "segment_ms"},
+    "brian2": {"codegen", "numerics", "segment_ms"},
     "spinnaker": {"numerics", "run_dir", "board", "machine_name", "spalloc_server", "spalloc_user",
-                  "neurons_per_core"},
+                  "neurons_per_core", "segment_ms"},
 }
 
 
@@ -44,6 +45,8 @@ def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
     default), ``board`` ("SpiNN-5" default, or "SpiNN-3"), ``machine_name`` / ``spalloc_server``
     (a real board; without one the board is virtual), ``neurons_per_core``. ``numerics``, when
     given, must be what the simulator computes ("exact" for NEST, "spinnaker" for sPyNNaker).
+    Every simulator: ``segment_ms`` (1000 ms by default, a multiple of dt), the run segment
+    after which the host applies SynapticScaling / ThresholdAdaptation (``homeostasis``).
     """
     variant = variant_for(backend)
     unknown = set(options) - OPTIONS[variant.name]
@@ -51,6 +54,8 @@ def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
         raise ValidationError(
             f"build: option(s) {', '.join(sorted(unknown))} not understood by backend 'pynn:{variant.name}' "
             f"(accepted: {', '.join(sorted(OPTIONS[variant.name]))})")
+    if options.get("segment_ms") is not None:
+        segment_steps(net, options["segment_ms"])
     return PyNNSimulation(net, variant, options)
 
 
@@ -103,8 +108,9 @@ class PyNNSimulation(Simulation):
         self._weight_every = {rec.target: rec.every for rec in self.net.recordings if rec.target in self.net.projections}
         self._cache = {}
         self._mapped = False
-        self._loaded = {label: np.where(self.net.connectivity(p).mask, self.net.connectivity(p).weight, np.nan)
-                        for label, p in self.net.projections.items()}
+        # per-synapse magnitudes [nsyn] as loaded (sPyNNaker host copy), in connectivity order
+        self._loaded = {label: self.net.connectivity(p).weights.copy() for label, p in self.net.projections.items()}
+        self._host = None  # host-in-the-loop mechanisms (homeostasis.py), fresh at every build
         try:
             with self._context():
                 self._setup()
@@ -113,9 +119,11 @@ class PyNNSimulation(Simulation):
                 self.lowered_ids = {label: (np.arange(p.size) if self.variant.name == "spinnaker"
                                             else np.asarray(p.all_cells, dtype=np.int64))
                                     for label, p in self.lowered.populations.items()}
+                self._host = HostLoop(self, self.options.get("segment_ms"))
                 if initial_weights:
                     for label, w in initial_weights.items():
                         self._write_weights(label, w)
+                self._host.start(self)
         except NeuromorphError:
             raise
         except Exception as exc:
@@ -124,8 +132,8 @@ class PyNNSimulation(Simulation):
 
     def _setup(self):
         sim, net, name = self.sim, self.net, self.variant.name
-        max_delay = max([net.dt * 2] + [net.dt * c.delay_steps.max() for c in
-                                         (net.connectivity(p) for p in net.projections.values()) if c.mask.any()])
+        max_delay = max([net.dt * 2] + [net.dt * int(c.delays.max()) for c in
+                                         (net.connectivity(p) for p in net.projections.values()) if c.size])
         if name == "nest":
             # on_grid: iaf_psc_exp / iaf_psc_delta, not PyNN's default precise-timing *_ps models;
             # NEST's rng_seed must be >= 1
@@ -143,7 +151,7 @@ class PyNNSimulation(Simulation):
             sim.setup(timestep=net.dt, min_delay=net.dt)  # sPyNNaker ignores (and warns about) max_delay
             npc = self.options.get("neurons_per_core")
             if npc:
-                for cls in (sim.IF_curr_exp, sim.IF_curr_delta):
+                for cls in (sim.IF_curr_exp, sim.IF_curr_delta, sim.IF_curr_alpha):
                     sim.set_number_of_neurons_per_core(cls, int(npc))
 
     @contextlib.contextmanager
@@ -166,6 +174,12 @@ class PyNNSimulation(Simulation):
 
     # -- running ----------------------------------------------------------------------------
     @property
+    def mechanisms(self) -> list:
+        """The host-side mechanism objects (``label``; SynapticScaling: ``factor`` ``[n]``,
+        ThresholdAdaptation: ``shift`` ``[n]`` mV), as updated at the last segment end."""
+        return [] if self._host is None else list(self._host.mechanisms)
+
+    @property
     def time(self) -> float:
         return self._steps * self.net.dt
 
@@ -179,7 +193,8 @@ class PyNNSimulation(Simulation):
         end = self._steps + n
         while self._steps < end:
             self._sample_weights()
-            nxt = min([end] + [(self._steps // k + 1) * k for k in self._weight_every.values()])
+            nxt = min([end] + [(self._steps // k + 1) * k for k in self._weight_every.values()]
+                      + [b for b in (self._host.next_boundary(self._steps),) if b is not None])
             try:
                 with self._context():
                     self.sim.run((nxt - self._steps) * self.net.dt)
@@ -190,6 +205,8 @@ class PyNNSimulation(Simulation):
             self._steps = nxt
             self._cache = {}
             self._mapped = True
+            with self._context():
+                self._host.after_chunk(self)  # homeostasis at segment ends
         if self.variant.name == "spinnaker" and self._mapped and not self._resources:
             from . import spinnaker
             try:
@@ -202,7 +219,7 @@ class PyNNSimulation(Simulation):
             times, values = self._weight_samples[label]
             if self._steps % k == 0 and (not times or times[-1] < self.time):
                 times.append(self.time)
-                values.append(self.weights(label))
+                values.append(self._weight_list(label))
 
     # -- results ----------------------------------------------------------------------------
     def _recorded(self, label, variable):
@@ -241,51 +258,65 @@ class PyNNSimulation(Simulation):
         sign = RECORD_SIGNS[self.variant.name].get(variable, 1.0)
         return results.analog(block.segments[-1], name, pop.size, rows, sign)
 
-    def weights(self, projection) -> np.ndarray:
+    def weights(self, projection, format: str = "array"):
+        """Weight magnitudes: ``[n_pre, n_post]`` with NaN where there is no synapse
+        (``format="array"``), or ``(pre, post, weight)`` synapse lists (``format="list"``). See
+        ``Simulation.weights``."""
+        format = self._weight_format(format)
         proj = self._projection(projection)
+        conn = self.net.connectivity(proj)
+        w = self._weight_list(proj.label).copy()
+        return (conn.pre.copy(), conn.post.copy(), w) if format == "list" else conn.dense(w)
+
+    def _weight_list(self, label) -> np.ndarray:
+        """Current magnitudes ``[nsyn]`` in connectivity order (a cached array: do not modify)."""
         if self._frozen is not None:
-            return self._frozen["weights"][proj.label].copy()
-        mask = self.net.connectivity(proj).mask
-        key = ("w", proj.label)
+            return self._frozen["weights"][label]
+        if self._host is not None and self._host.scales(label):
+            return self._loaded[label]  # stored weights (static; the simulator holds them × the factor)
         if self.variant.name == "spinnaker" and (self.virtual_board or not self._mapped):
             # nothing ran on a board (virtual, or not yet loaded): the weights are what was loaded
-            return self._loaded[proj.label].copy()
+            return self._loaded[label]
+        key = ("w", label)
         if key not in self._cache:
             with self._context():
-                w = wio.read(self.lowered.projections[proj.label], self.variant.name, mask.shape)
-            w[~mask] = np.nan
-            self._cache[key] = w
-        return self._cache[key].copy()
+                self._cache[key] = wio.read(self.lowered.projections[label], self.variant.name, self.net.connectivity(label))
+        return self._cache[key]
 
     def set_weights(self, projection, weights) -> None:
         self._check_live()
         proj = self._projection(projection)
-        w = wio.checked(proj.label, weights, self.net.connectivity(proj).mask)
+        w = wio.checked(proj.label, weights, self.net.connectivity(proj))
         with self._context():
             self._write_weights(proj.label, w)
         self._cache = {}
 
     def _write_weights(self, label, w):
-        mask = self.net.connectivity(label).mask
-        self._loaded[label] = np.where(mask, w, np.nan)
+        self._loaded[label] = np.array(w, dtype=np.float64)
         if self.variant.name == "spinnaker" and self.virtual_board:
             return  # sPyNNaker generates synapses on the (absent) machine; keep the host copy only
-        wio.write(self.lowered.projections[label], self.variant.name, np.nan_to_num(w), mask)
+        w = self._loaded[label] if self._host is None else self._host.effective(label, self._loaded[label])
+        wio.write(self.lowered.projections[label], self.variant.name, self.net.connectivity(label), w)
 
-    def weight_history(self, projection):
+    def weight_history(self, projection, format: str = "array"):
+        """Recorded weights: ``(times_ms, [samples, n_pre, n_post])`` (``format="array"``) or
+        ``(times_ms, pre, post, [samples, nsyn])`` (``format="list"``)."""
+        format = self._weight_format(format, "weight_history")
         proj = self._projection(projection)
         if proj.label not in self._weight_samples:
             raise ValidationError(f"weights of {proj.label!r} were not recorded; call net.record({proj.label!r}, 'weights', every=k) before build")
         times, values = self._weight_samples[proj.label]
-        shape = self.net.connectivity(proj).mask.shape
-        return np.asarray(times, dtype=np.float64), (np.stack(values) if values else np.zeros((0,) + shape))
+        conn = self.net.connectivity(proj)
+        samples = np.stack(values) if values else np.zeros((0, conn.size))
+        times = np.asarray(times, dtype=np.float64)
+        return (times, conn.pre.copy(), conn.post.copy(), samples) if format == "list" else (times, conn.dense(samples))
 
     def reset(self) -> None:
         """Back to t = 0 with the initial state and empty recordings, keeping the current weights
         (PyNN's meaning). Done by rebuilding the PyNN network, which restarts NEST's synapse state
         (STDP traces) too, unlike PyNN's own NEST reset."""
         self._check_live()
-        current = {label: self.weights(label) for label in self.net.projections}
+        current = {label: self._weight_list(label).copy() for label in self.net.projections}
         self._end()
         self._ended = False
         self._build(initial_weights=current)
@@ -314,7 +345,7 @@ class PyNNSimulation(Simulation):
                 if rec.target in self.net.populations:
                     frozen["neo"][rec.target] = self.neo(rec.target)
             for label in self.net.projections:
-                frozen["weights"][label] = self.weights(label)
+                frozen["weights"][label] = self._weight_list(label).copy()
         except Exception:  # a dead kernel: keep what could be read
             pass
         self._frozen = frozen

@@ -6,22 +6,14 @@ the receptor gives the sign. Each simulator wants something slightly different:
 - NEST via PyNN: current-based inhibitory weights must be negative; ``IF_curr_delta`` weights are
   voltage jumps in mV (``iaf_psc_delta``).
 - sPyNNaker: magnitudes on the receptor; ``IF_curr_delta`` weights are a current held for one
-  tick as a current w/dt (nA), i.e. a jump of ``R·(1−exp(−dt/τm))·w/dt`` mV.
+  tick as a current w/dt (nA), i.e. a jump of ``R·(1−exp(−dt/τm))·w/dt`` mV
+  (``neuromorph.conversions.delta_jump_per_nA``, the one formula every backend and test uses).
 - Additive STDP: PyNN's standard (NEST, Brian2) step is ``A±·w_max``; sPyNNaker's is ``A±``.
 """
 from __future__ import annotations
 
-import math
-
 from neuromorph.cells import IF_curr_delta
-
-
-def delta_jump_per_nA(celltype, dt: float) -> float:
-    """Voltage jump [mV] of a delta weight of one nA on sPyNNaker (a current of 1/dt nA held for
-    one step of ``dt`` [ms]): ``R·(1−exp(−dt/τm))/dt`` with ``R = τm/cm`` [MΩ] (0.97541 mV/nA for
-    τm = 20 ms, cm = 1 nF, dt = 1 ms)."""
-    # sPyNNaker's delta input is scaled by 1/dt: a current w/dt held for one tick (simulators.md §9.6)
-    return (celltype.tau_m / celltype.cm) * (1 - math.exp(-dt / celltype.tau_m)) / dt
+from neuromorph.conversions import delta_jump_per_nA
 
 
 def weight_scale(celltype, simulator: str, dt: float) -> float:
@@ -32,9 +24,9 @@ def weight_scale(celltype, simulator: str, dt: float) -> float:
     """
     if isinstance(celltype, IF_curr_delta):
         if celltype.weight_units == "nA" and simulator in ("nest", "brian2"):
-            return delta_jump_per_nA(celltype, dt)
+            return delta_jump_per_nA(celltype.tau_m, celltype.cm, dt)
         if celltype.weight_units == "mV" and simulator == "spinnaker":
-            return 1.0 / delta_jump_per_nA(celltype, dt)
+            return 1.0 / delta_jump_per_nA(celltype.tau_m, celltype.cm, dt)
     return 1.0
 
 

@@ -1,4 +1,5 @@
-"""Read and write the weights of a lowered projection as description magnitudes ``[n_pre, n_post]``.
+"""Read and write the weights of a lowered projection as description magnitudes, one per synapse
+in the order of the projection's ``net.connectivity`` (sorted by (pre, post)).
 
 On NEST the values are read from (and written to) the NEST connections directly, in one call
 each: PyNN 0.13 reads IF_curr_delta weights 1000× too small (it undoes the nA→pA factor but not
@@ -30,45 +31,53 @@ def _nest_connections(lp):
     return conns, np.searchsorted(pre_ids, src), np.searchsorted(post_ids, tgt)
 
 
-def read(lp, simulator: str, shape: tuple[int, int]) -> np.ndarray:
-    """Current weights as magnitudes in description units; NaN where there is no synapse."""
-    out = np.full(shape, np.nan)
+def read(lp, simulator: str, conn) -> np.ndarray:
+    """Current weights as magnitudes in description units, ``[nsyn]`` in the order of ``conn``
+    (the projection's ``net.connectivity``)."""
     if simulator == "nest":
+        out = np.full(conn.size, np.nan)
         conns, i, j = _nest_connections(lp)
         if i.size:
             w = np.asarray(conns.get("weight"), dtype=np.float64).ravel()
-            out[i, j] = np.abs(w) / _nest_units(lp) / lp.scale
+            out[conn.positions(i, j)] = np.abs(w) / _nest_units(lp) / lp.scale
         return out
+    # PyNN's own array read (Brian2, sPyNNaker) is dense: these simulators run small networks here
     w = np.asarray(lp.pynn.get("weight", format="array"), dtype=np.float64)
-    return np.abs(w) / lp.scale
+    return np.abs(w[conn.pre, conn.post]) / lp.scale
 
 
-def write(lp, simulator: str, magnitudes: np.ndarray, mask: np.ndarray) -> None:
-    """Set every existing synapse to ``magnitudes[pre, post]`` (description units, >= 0)."""
+def write(lp, simulator: str, conn, magnitudes: np.ndarray) -> None:
+    """Set every synapse to ``magnitudes`` (description units, >= 0, ``[nsyn]`` in the order of
+    ``conn``)."""
     if simulator == "nest":
         conns, i, j = _nest_connections(lp)
         if i.size:
-            values = magnitudes[i, j] * lp.scale * lp.sign * _nest_units(lp)
+            values = magnitudes[conn.positions(i, j)] * lp.scale * lp.sign * _nest_units(lp)
             conns.set(weight=values.tolist())
         return
-    signed = np.where(mask, magnitudes * lp.scale * lp.sign, np.nan)
-    lp.pynn.set(weight=signed)
+    lp.pynn.set(weight=conn.dense(magnitudes * lp.scale * lp.sign))
 
 
-def checked(label: str, weights, mask: np.ndarray) -> np.ndarray:
-    """Validate user weights for ``set_weights``: a scalar or ``[n_pre, n_post]``, finite and >= 0
-    where synapses exist."""
+def checked(label: str, weights, conn) -> np.ndarray:
+    """Validate user weights for ``set_weights`` (a scalar, ``[n_pre, n_post]`` or one value per
+    synapse ``[nsyn]`` in ``conn`` order; finite and >= 0 where synapses exist); return them per
+    synapse, ``[nsyn]`` in the order of ``conn``."""
     try:
         w = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValidationError(f"set_weights({label!r}): weights are not numeric; give a number or an array") from None
+    shape = (conn.n_pre, conn.n_post)
     if w.ndim == 0:
-        w = np.full(mask.shape, float(w))
-    if w.shape != mask.shape:
-        raise ValidationError(f"set_weights({label!r}): shape {w.shape} does not match the projection's {mask.shape} (pre × post)")
-    vals = w[mask]
+        vals = np.full(conn.size, float(w))
+    elif w.shape == shape:
+        vals = w[conn.pre, conn.post]
+    elif w.shape == (conn.size,):
+        vals = w.copy()
+    else:
+        raise ValidationError(f"set_weights({label!r}): shape {w.shape} does not match the projection's {shape} (pre × post) "
+                              f"or its {conn.size} synapses (weights(format='list') order)")
     if not np.all(np.isfinite(vals)):
         raise ValidationError(f"set_weights({label!r}): a weight of an existing synapse is not finite; give finite magnitudes")
-    if np.any(vals < 0):
+    if vals.size and vals.min() < 0:
         raise ValidationError(f"set_weights({label!r}): weight {vals.min()} < 0; give magnitudes, the receptor sets the sign")
-    return np.where(mask, w, 0.0)
+    return vals

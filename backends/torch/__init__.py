@@ -1,11 +1,13 @@
-"""The torch backend: snnTorch neurons and PyTorch tensors, CPU or CUDA, batched.
+"""The torch backend: snnTorch surrogate spikes and PyTorch tensors, CPU or CUDA, batched.
 
 ``nm.build(net, backend="torch", numerics="spinnaker" | "spinnaker-float" | "exact", device="cpu",
-batch=1, dtype=torch.float64, spike_grad=None)``; ``spike_grad`` is any snnTorch surrogate
-(default ``snntorch.surrogate.atan()``).
+batch=1, dtype=torch.float64, spike_grad=None, trainable=(), threads=1)``; ``spike_grad`` is any
+snnTorch surrogate (default ``snntorch.surrogate.atan()``). Layout: engine.py (state, ring buffers,
+the chunked step loop), synapses.py (sparse storage, event-driven delivery), registry.py + cells/
+(neuron lowerings), plasticity/ (STDP), mechanisms/, sources.py, board.py, memory.py.
 """
 from .capabilities import capabilities
-from .simulation import TorchSimulation
+from .engine import TorchSimulation
 
 
 def build(net, backend: str = "torch", numerics: str = "spinnaker", device="cpu", batch: int = 1, **options):

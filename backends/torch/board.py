@@ -76,11 +76,11 @@ def ring_buffer_shifts(net) -> dict[tuple[str, str], int]:
     biggest: dict[tuple[str, str], float] = {}
     for proj in net.projections.values():
         conn = net.connectivity(proj)
-        if not conn.mask.any():
+        if not conn.size:
             continue
         key = (proj.post, proj.receptor)
-        n = int(conn.mask.sum(axis=0).max())
-        w_max = float(conn.weight[conn.mask].max())
+        n = int(conn.fan_in().max())
+        w_max = float(conn.weights.max())
         st = proj.plasticity
         if st is not None and hasattr(st, "weight"):
             w_max = max(w_max, st.weight.w_max)

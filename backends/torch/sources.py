@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from snntorch import spikegen
 
+from neuromorph.cells import SpikeSourceArray, SpikeSourcePoisson
 from neuromorph.errors import ValidationError
 from neuromorph.validation import finite
 
@@ -25,7 +26,9 @@ def _seed(*parts) -> int:
 
 
 class ArraySource:
-    def __init__(self, pop, batch: int, dt: float, device):
+    """A SpikeSourceArray's spikes as (stamp, trial, neuron) lists."""
+
+    def __init__(self, pop, batch: int, dt: float, device, net_seed: int = 0):
         self.label, self.n, self.batch, self.dt, self.device = pop.label, pop.size, batch, dt, device
         self.set_times(pop.celltype.spike_times)
 
@@ -59,6 +62,8 @@ class ArraySource:
 
 
 class PoissonSource:
+    """A SpikeSourcePoisson drawn per chunk of CHUNK steps (see the module docstring)."""
+
     def __init__(self, pop, batch: int, dt: float, device, net_seed: int):
         ct = pop.celltype
         self.label, self.n, self.batch, self.dt, self.device = pop.label, pop.size, batch, dt, device
@@ -101,3 +106,7 @@ def _as_trials(times, n: int, batch: int, owner: str):
     if len(rows) != n:
         raise ValidationError(f"{owner}: got {len(rows)} lists; give {n} per-neuron lists" + (f" or {batch} per-trial lists of {n}" if batch > 1 else ""))
     return [rows] * batch
+
+
+#: spike-source description type -> torch lowering, built as ``cls(pop, batch, dt, device, net_seed)``
+SOURCES = {SpikeSourceArray: ArraySource, SpikeSourcePoisson: PoissonSource}

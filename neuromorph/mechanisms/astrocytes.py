@@ -205,6 +205,10 @@ class Astrocytes:
         object.__setattr__(self, "record", rec)
 
     # -- resolution against a network ------------------------------------------------------
+    def construct_keys(self, net) -> tuple[str, ...]:
+        """Capability keys beyond the class name: ``Astrocytes:<coupling>`` per coupling kind."""
+        return tuple(f"Astrocytes:{type(x).__name__}" for x in self.coupling)
+
     def coupling_of(self, kind):
         for x in self.coupling:
             if isinstance(x, kind):
@@ -239,11 +243,14 @@ class Astrocytes:
     def input_matrix(self, net, lab: str) -> np.ndarray:
         """[n_source, size] count of covered items by which a spike of each source neuron reaches
         each astrocyte (populations: the neuron's own domain; projections: covered synapses)."""
-        onehot = np.zeros((self.covered_size(net), self.size))
-        onehot[np.arange(onehot.shape[0]), self.domain_array(net)] = 1.0
+        domain = self.domain_array(net)
         if lab in net.populations:
+            onehot = np.zeros((self.covered_size(net), self.size))
+            onehot[np.arange(onehot.shape[0]), domain] = 1.0
             return onehot
-        return net.connectivity(lab).mask.astype(np.float64) @ onehot
+        conn = net.connectivity(lab)
+        flat = conn.pre * self.size + domain[conn.post]
+        return np.bincount(flat, minlength=conn.n_pre * self.size).astype(np.float64).reshape(conn.n_pre, self.size)
 
     def source_of(self, net, lab: str) -> str:
         return lab if lab in net.populations else net.projections[lab].pre

@@ -88,6 +88,11 @@ class SynapticScaling:
     def scaled_projections(self, net) -> tuple[str, ...]:
         return self.projections or _afferent_excitatory(net, self.population)
 
+    def construct_keys(self, net) -> tuple[str, ...]:
+        """Capability keys beyond the class name (neuromorph.capabilities.required_constructs)."""
+        plastic = any(net.projections[p].plasticity is not None for p in self.scaled_projections(net) if p in net.projections)
+        return ("SynapticScaling:plastic projection",) if plastic else ()
+
     def check(self, net) -> None:
         owner = f"SynapticScaling {self.label!r}"
         c.population_of_neurons(owner, net, self.population)
@@ -242,9 +247,8 @@ def _scaled_copy(net, construct: WeightFactorCalibration, pattern, factor: float
     for p in data["projections"]:
         if p["label"] in construct.projections:
             conn = net.connectivity(p["label"])
-            pre, post = np.nonzero(conn.mask)
-            rows = [[int(i), int(j), float(conn.weight[i, j] * factor), float(conn.delay_steps[i, j] * net.dt)]
-                    for i, j in zip(pre, post)]
+            rows = [[i, j, w, d] for i, j, w, d in zip(conn.pre.tolist(), conn.post.tolist(),
+                                                       (conn.weights * factor).tolist(), (conn.delays * net.dt).tolist())]
             p["connector"] = {"type": "FromList", "conn_list": rows}
             p["weight"], p["delay"] = 0.0, None
     if not any(r["target"] == construct.output and "spikes" in r["variables"] for r in data["recordings"]):

@@ -110,9 +110,11 @@ class SAL:
         if not (b.pre == f.post and b.post == f.pre):
             raise ValidationError(
                 f"{owner}: {f.label!r} is {f.pre}→{f.post} but {b.label!r} is {b.pre}→{b.post}; the pair is not reciprocal, backward must run {f.post}→{f.pre}")
-        mf, mb = net.connectivity(f.label).mask, net.connectivity(b.label).mask
-        if not np.array_equal(mf, mb.T):
-            n = int(np.count_nonzero(mf != mb.T))
+        cf, cb = net.connectivity(f.label), net.connectivity(b.label)
+        # backward's (post, pre) in forward's index space: the same pairs when reciprocal
+        unpaired = np.setxor1d(cf.pre * cf.n_post + cf.post, cb.post * cf.n_post + cb.pre, assume_unique=True)
+        if unpaired.size:
+            n = int(unpaired.size)
             raise ValidationError(
                 f"{owner}: {n} synapse(s) of {f.label!r} have no partner in {b.label!r} (or vice versa); the pair is not reciprocal, connect the same neuron pairs both ways")
         if f.receptor != b.receptor:
@@ -122,6 +124,6 @@ class SAL:
                 raise ValidationError(f"{owner}: projection {p.label!r} already has plasticity {type(p.plasticity).__name__}; SAL must be its only rule (remove plasticity=)")
         for p in (f, b):
             conn = net.connectivity(p.label)
-            w = conn.weight[conn.mask]
+            w = conn.weights
             if w.size and (w.min() < self.w_min or w.max() > self.upper):
                 raise ValidationError(f"{owner}: projection {p.label!r} has weights in [{w.min()}, {w.max()}] outside [w_min, w_max] = [{self.w_min}, {self.upper}]; widen the bounds")

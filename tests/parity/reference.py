@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neuromorph.conversions import delta_jump_per_nA
+
 SEMANTICS = ("exact", "spinnaker", "brian2")
 
 
@@ -87,9 +89,11 @@ def neuron(celltype, semantics: str, dt: float, n: int, inputs=(), v0: float | N
     R = c.tau_m / c.cm
     P22 = math.exp(-dt / c.tau_m)
     if kind == "IF_curr_delta":
-        jump = R * (1 - P22)  # mV per nA held one step
+        # one "nA" weight: a current of 1/dt nA held for one step (sPyNNaker), a jump of
+        # R(1 - P22)/dt mV; a current I held one step moves V by R(1 - P22)·I = jump·dt·I
+        jump = delta_jump_per_nA(c.tau_m, c.cm, dt)  # mV per nA of weight
         w_to_mv = 1.0 if c.weight_units == "mV" else jump   # exact, brian2: voltage jumps
-        w_to_na = 1.0 / jump if c.weight_units == "mV" else 1.0  # spinnaker: one-step current
+        w_to_na = 1.0 / (jump * dt) if c.weight_units == "mV" else 1.0 / dt  # spinnaker: one-step current
     else:
         P11e, P11i = math.exp(-dt / c.tau_syn_E), math.exp(-dt / c.tau_syn_I)
         P21e = _expm1_propagator(c.tau_syn_E, c.tau_m, c.cm * 1000, dt) * 1000  # mV per nA
@@ -258,7 +262,9 @@ def stdp_brian2(rule: Rule, w0: float, pre, post, d: float) -> float:
     """PyNN 0.13's brian2 STDPMechanism (additive only): all delay axonal, so a pre spike acts at
     t_pre + d; on_pre: P += A+, w += w_max·M, clip below at w_min; on_post: M -= A−,
     w += w_max·P, clip above at w_max. Pre events before post events at equal times."""
-    events = sorted([(t + d, 0) for t in pre] + [(t, 1) for t in post])
+    # times rounded to 1e-9 ms so that t_pre + d and t_post meet exactly on the grid (at dt = 0.1:
+    # 20.0 + 0.1 and 19.9 + 0.2 must be the same event time, pre first)
+    events = sorted([(round(t + d, 9), 0) for t in pre] + [(round(t, 9), 1) for t in post])
     a_plus, a_minus = (rule.A_plus, rule.A_minus) if rule.step == "times_w_max" else (
         (rule.A_plus / rule.w_max, rule.A_minus / rule.w_max) if rule.w_max else (0.0, 0.0))
     w, P, M, t_prev = w0, 0.0, 0.0, None

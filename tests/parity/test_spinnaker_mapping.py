@@ -12,10 +12,10 @@ import neuromorph as nm
 
 from .harness import Backend, skip_unsupported
 from .networks import ei_network
-from .test_identical_spikes import SCENARIOS
+from .test_identical_spikes import SCENARIOS_DT1
 
 SPINNAKER = Backend("pynn:spinnaker", "pynn:spinnaker", "spinnaker")
-MAPPING = SCENARIOS + [("ei_network_live_poisson[stdp]", lambda: ei_network(200, stdp=True), 1000.0),
+MAPPING = SCENARIOS_DT1 + [("ei_network_live_poisson[stdp]", lambda: ei_network(200, stdp=True), 1000.0),
                        ("ei_network_1000[stdp]", lambda: ei_network(1000, stdp=True), 1000.0)]
 
 

@@ -7,6 +7,10 @@ too weak to fire the post neuron, and a last pre spike long after collects pendi
 (NEST updates weights only at pre spikes). The final weight must equal the reference rule of the
 backend's semantics (tests/parity/reference.py) applied to the spike times the backend itself
 reports, and the post spikes must fall where the teacher puts them.
+
+The scripted pairs also run at dt = 0.5 ms (default) and 0.1 ms (``slow``): the cases are written
+in steps where their meaning depends on it (``cases(dt)``: the soma-coincident and the
+synapse-coincident pair, delays of 1 and 3 steps), every time stays a multiple of dt.
 """
 from __future__ import annotations
 
@@ -26,16 +30,25 @@ W_MAX = 4.0     # mV, far below the 15 mV to threshold
 T_END = 300.0
 LAST_PRE = 260.0  # collects pending LTP; far from every post (decay e^-11 at tau 20)
 
-#: name -> (pre times, teacher times, delay steps). Post spikes follow the teacher by one step
-#: (exact, spinnaker) or two (brian2, whose source spikes arrive one step later).
-CASES = {
-    "pre_before_post": ([10.0], [14.0], 1),
-    "post_before_pre": ([20.0], [9.0], 1),
-    "dt0_soma": ([20.0], [19.0], 1),                 # post at t_pre (exact semantics)
-    "coincident_at_synapse": ([10.0, 30.0], [28.0], 1),  # post at t_pre - d: NEST no LTD, sPyNNaker full LTD
-    "delay3_pairs": ([10.0, 40.0], [16.0, 36.0], 3),
-    "many_spikes": ([10.0, 14.0, 18.0, 40.0, 44.0], [15.0, 17.0, 24.0, 42.0], 1),
-}
+
+def cases(dt: float = DT) -> dict:
+    """name -> (pre times, teacher times, delay steps). Post spikes follow the teacher by one step
+    (exact, spinnaker) or two (brian2, whose source spikes arrive one step later)."""
+    r = lambda t: round(t, 10)  # noqa: E731  (k·dt without float noise)
+    return {
+        "pre_before_post": ([10.0], [14.0], 1),
+        "post_before_pre": ([20.0], [9.0], 1),
+        "dt0_soma": ([20.0], [r(20.0 - dt)], 1),                 # post at t_pre (exact semantics)
+        "coincident_at_synapse": ([10.0, 30.0], [r(30.0 - 2 * dt)], 1),  # post at t_pre - d: NEST no LTD, sPyNNaker full LTD
+        "delay3_pairs": ([10.0, 40.0], [16.0, 36.0], 3),
+        "many_spikes": ([10.0, 14.0, 18.0, 40.0, 44.0], [15.0, 17.0, 24.0, 42.0], 1),
+    }
+
+
+CASES = cases(DT)
+#: dt [ms] of the scripted pairs: 1 and 0.5 in the default run, 0.1 under ``slow``
+DTS = [pytest.param(1.0, id="dt=1"), pytest.param(0.5, id="dt=0.5"),
+       pytest.param(0.1, id="dt=0.1", marks=pytest.mark.slow)]
 
 RULES = {
     "pair_additive": nm.STDP(timing=nm.SpikePairRule(tau_plus=20.0, tau_minus=15.0, A_plus=0.4, A_minus=0.5),
@@ -49,27 +62,27 @@ RULES = {
 }
 
 
-def stdp_net(stdp, pre, teacher, delay, w0=W0, times_w_max=False):
-    net = nm.Network(dt=DT)
+def stdp_net(stdp, pre, teacher, delay, w0=W0, times_w_max=False, dt=DT):
+    net = nm.Network(dt=dt)
     net.spike_source("pre", [list(pre) + [LAST_PRE]])
     net.spike_source("teacher", [list(teacher)])
     net.population("post", 1, nm.IF_curr_delta(weight_units="mV"))
-    net.connect("teacher", "post", nm.OneToOne(), weight=30.0, delay=DT, label="teach")
-    net.connect("pre", "post", nm.OneToOne(), weight=w0, delay=delay * DT, plasticity=stdp, label="syn")
+    net.connect("teacher", "post", nm.OneToOne(), weight=30.0, delay=dt, label="teach")
+    net.connect("pre", "post", nm.OneToOne(), weight=w0, delay=delay * dt, plasticity=stdp, label="syn")
     net.record("post", "spikes")
     return net
 
 
-def post_lag(semantics: str) -> float:
-    return 2 * DT if semantics == "brian2" else DT
+def post_lag(semantics: str, dt: float = DT) -> float:
+    return 2 * dt if semantics == "brian2" else dt
 
 
-def check(backend, stdp, pre, teacher, delay, w0=W0):
-    sim = run(stdp_net(stdp, pre, teacher, delay, w0), backend, T_END)
+def check(backend, stdp, pre, teacher, delay, w0=W0, dt=DT):
+    sim = run(stdp_net(stdp, pre, teacher, delay, w0, dt=dt), backend, T_END)
     post = sim.spikes("post")[0]
-    np.testing.assert_array_equal(post, np.asarray(teacher) + post_lag(backend.semantics))
+    np.testing.assert_allclose(post, np.asarray(teacher) + post_lag(backend.semantics, dt), rtol=0, atol=1e-9)
     w = sim.weights("syn")[0, 0]
-    ref = stdp_reference(backend.semantics, Rule.of(stdp), w0, list(pre) + [LAST_PRE], post, delay, DT)
+    ref = stdp_reference(backend.semantics, Rule.of(stdp), w0, list(pre) + [LAST_PRE], post, delay, dt)
     assert w == pytest.approx(ref, rel=1e-9, abs=1e-12), f"weight {w} != reference {ref} (w0 {w0})"
     return w, ref
 
@@ -87,12 +100,29 @@ def test_reference_matches_nest_table():
 
 
 
+@pytest.mark.parametrize("dt", DTS)
 @pytest.mark.parametrize("rule", list(RULES))
 @pytest.mark.parametrize("case", list(CASES))
-def test_stdp_scripted_pairs(backend, rule, case, request):
-    pre, teacher, delay = CASES[case]
-    w, ref = check(backend, RULES[rule], pre, teacher, delay)
+def test_stdp_scripted_pairs(backend, rule, case, dt, request):
+    pre, teacher, delay = cases(dt)[case]
+    w, ref = check(backend, RULES[rule], pre, teacher, delay, dt=dt)
     assert w != W0 or ref == W0  # the scenario does move the weight (or the reference says it must not)
+
+
+@pytest.mark.parametrize("dt", [0.5, 0.1])
+def test_coincident_pair_separates_the_conventions_at_dt(dt):
+    """The synapse-coincident pair of ``cases(dt)`` keeps its meaning at dt < 1 ms: post at
+    t_pre − d (d = one step) depresses by the full A− in the spinnaker semantics and not at all
+    in the exact one."""
+    rule = Rule.of(RULES["pair_additive"])
+    pre, teacher, delay = cases(dt)["coincident_at_synapse"]
+    post = [round(t + dt, 10) for t in teacher]
+    assert post[0] + delay * dt == pytest.approx(pre[1], abs=1e-12)
+    exact = stdp_reference("exact", rule, W0, pre, post, delay, dt)
+    spin = stdp_reference("spinnaker", rule, W0, pre, post, delay, dt)
+    ltp = 0.4 * math.exp(-(post[0] + delay * dt - pre[0]) / 20.0)
+    assert exact == pytest.approx(W0 + ltp, abs=1e-12)
+    assert spin == pytest.approx(W0 + ltp - 0.5, abs=1e-12)
 
 
 def test_coincident_pair_separates_the_conventions():

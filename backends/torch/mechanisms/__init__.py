@@ -10,9 +10,13 @@ returns an object with
 - ``sync(sim)`` — re-read weights set from outside between segments (call after set_weights).
 
 The mechanisms act through the simulation's hooks: ``extra_current[label]`` [nA] and
-``threshold_shift[label]`` [mV] (``[batch, n]``), ``weight_gain[proj]`` (broadcastable to
-``[batch, n_pre, n_post]``) and the live weights (``plastic_weight`` / the static weight tensor).
+``threshold_shift[label]`` [mV] (``[batch, n]``), ``weight_gain[proj]`` (a gain per post neuron,
+``[batch, 1, n_post]``), and the synapse weights in synapse order (``sim.synapse_weights`` /
+``sim.write_synapse_weights``, ``[batch, nsyn]``; ``sim.synapse_table(label).post`` maps a synapse
+to its post neuron).
 """
+import neuromorph.mechanisms as _m
+
 from .astrocyte import AstrocytesMechanism, lr1994_initial_state, lr1994_parameters, lr1994_step
 from .escape import EscapeLeaky, escape_probability
 from .homeostasis import (SynapticScalingMechanism, ThresholdAdaptationMechanism, synaptic_scaling_step,
@@ -37,11 +41,11 @@ class _HostSide:
 
 
 TORCH_MECHANISMS = {
-    "WeightFactorCalibration": _HostSide,
-    "SynapticScaling": SynapticScalingMechanism,
-    "ThresholdAdaptation": ThresholdAdaptationMechanism,
-    "Astrocytes": AstrocytesMechanism,
-    "SAL": SALMechanism,
+    _m.WeightFactorCalibration: _HostSide,
+    _m.SynapticScaling: SynapticScalingMechanism,
+    _m.ThresholdAdaptation: ThresholdAdaptationMechanism,
+    _m.Astrocytes: AstrocytesMechanism,
+    _m.SAL: SALMechanism,
 }
 
 __all__ = ["TORCH_MECHANISMS", "AstrocytesMechanism", "SynapticScalingMechanism", "ThresholdAdaptationMechanism",

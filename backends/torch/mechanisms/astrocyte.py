@@ -208,12 +208,13 @@ class AstrocytesMechanism:
         # 1. STDP gate: keep the change made in this step only where Ca (before this step's
         #    astrocyte update) is above the threshold.
         if self.gate is not None:
-            open_ = (self.state.Ca_astro > self.gate.threshold)[:, self.domain].unsqueeze(1)  # [b, 1, n_post]
+            open_ = (self.state.Ca_astro > self.gate.threshold)[:, self.domain]  # [b, n_post]
             for proj in self.gated_projs:
                 live = plastic_state(sim, proj)
+                open_syn = open_[:, sim.synapse_table(proj).post]                 # [b, nsyn]
                 with torch.no_grad():
                     for t, ref in zip(live, self._w_ref[proj]):
-                        t.copy_(torch.where(open_, t, ref))
+                        t.copy_(torch.where(open_syn, t, ref))
                 self._w_ref[proj] = [t.detach().clone() for t in live]
         # 2. input spikes of this step enter the delay line; the one due now is read
         s_now = torch.zeros((self.batch, self.construct.size), dtype=torch.float64, device=self.device)

@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 import torch
 
-from ._hooks import live_weight
 
 __all__ = ["SALParameters", "SALState", "sal_initial_state", "sal_step", "SALMechanism"]
 
@@ -69,8 +68,12 @@ class SALMechanism:
         self.pre, self.post = f.pre, f.post
         self.params = SALParameters(construct.tau, construct.eta, float(net.dt), construct.w_min, construct.upper)
         self.device = getattr(sim, "device", None)
-        self.mask = torch.as_tensor(net.connectivity(f.label).mask, device=self.device)
-        self.n_x, self.n_y = self.mask.shape
+        fwd, bwd = sim.synapse_table(construct.forward), sim.synapse_table(construct.backward)
+        self.n_x, self.n_y = fwd.n_pre, fwd.n_post
+        self.fwd = (fwd.pre, fwd.post)
+        self.bwd = (bwd.pre, bwd.post)
+        self.mask = torch.zeros(self.n_x, self.n_y, dtype=torch.float64, device=self.device)
+        self.mask[fwd.pre, fwd.post] = 1.0
         self.reset(sim)
 
     def reset(self, sim):
@@ -80,10 +83,16 @@ class SALMechanism:
         pass
 
     def step(self, sim, k, spikes):
+        # SAL pairs are few (reciprocal layers): the step runs on dense [batch, n_x, n_y] views
         c = self.construct
-        wf, wb = live_weight(sim, c.forward), live_weight(sim, c.backward)
+        wf, wb = self._dense(sim, c.forward, self.fwd, self.n_x, self.n_y), self._dense(sim, c.backward, self.bwd, self.n_y, self.n_x)
         new_f, new_b, self.state, _ = sal_step(spikes[self.pre].detach(), spikes[self.post].detach(), wf, wb,
                                                self.state, self.params, self.mask)
-        with torch.no_grad():
-            wf.copy_(new_f)
-            wb.copy_(new_b)
+        sim.write_synapse_weights(c.forward, new_f[:, self.fwd[0], self.fwd[1]])
+        sim.write_synapse_weights(c.backward, new_b[:, self.bwd[0], self.bwd[1]])
+
+    def _dense(self, sim, label, idx, n_a, n_b):
+        w = sim.synapse_weights(label).to(torch.float64)
+        d = torch.zeros(sim.batch, n_a, n_b, dtype=torch.float64, device=self.device)
+        d[:, idx[0], idx[1]] = w.expand(sim.batch, -1)
+        return d

@@ -1,0 +1,45 @@
+"""Pieces shared by the cell lowerings: refractory counting, reset, NEST's expm1."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def nest_expm1(x: float) -> float:
+    """NEST 3.10 wheel's ``numerics::expm1`` (Taylor fallback; simulators.md §0.2)."""
+    if x == 0:
+        return 0.0
+    if abs(x) > math.log(2.0):
+        return math.exp(x) - 1.0
+    total, term, n = x, x * x / 2, 2
+    while abs(term) > abs(total) * 2.220446049250313e-16:
+        total += term
+        n += 1
+        term *= x / n
+    return total
+
+
+def nest_refractory_steps(tau_refrac: float, dt: float) -> int:
+    """NEST: ``Time(ms(t_ref)).get_steps()`` on tics of 1 µs."""
+    tics = int(tau_refrac * 1000 + 0.5)
+    tics_per_step = int(round(dt * 1000))
+    return -(-tics // tics_per_step)
+
+
+def spinnaker_refractory_steps(tau_refrac: float, dt: float) -> int:
+    """sPyNNaker: ``ceil(tau_refrac / dt)`` steps skipped after a spike."""
+    return math.ceil(tau_refrac / dt - 1e-9)
+
+
+def free_update(refrac: torch.Tensor, v_old: torch.Tensor, v_new: torch.Tensor):
+    """Integrate where not refractory; count the refractory steps down elsewhere.
+    Returns (v, refrac)."""
+    free = refrac <= 0
+    return torch.where(free, v_new, v_old), torch.where(free, refrac, refrac - 1)
+
+
+def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: float, n_ref: int):
+    """Where ``spk`` fired: V = v_reset and ``n_ref`` refractory steps. Returns (v, refrac)."""
+    fired = spk.detach() > 0
+    return v.masked_fill(fired, v_reset), refrac.masked_fill(fired, n_ref)

@@ -1,0 +1,586 @@
+"""The torch engine: a Network lowered to state tensors ``[batch, n]``, sparse synapse tables and
+ring buffers, stepped on CPU or CUDA. It knows no construct by name — cells come from the
+registry (registry.py, cells/), plasticity from plasticity/, mechanisms from mechanisms/.
+
+Per step k (every profile; the arithmetic inside each item is the registered lowering's):
+
+1. every neuron population consumes its ring-buffer slot k and updates (its cell lowering);
+2. the events of stamp u = k + stamp_offset are processed: post spikes enter the STDP histories,
+   potentiation for post spikes reaching their synapses, pre spikes depress and commit plastic
+   weights, and every spike is delivered into slot k + delay of its targets — only the synapses
+   of neurons that spiked are touched (synapses.py);
+3. recordings (preallocated per chunk) and network mechanisms see the step's spikes.
+
+Steps run in chunks of up to ``CHUNK`` steps: spike-source input is generated per chunk, and
+recordings are written into buffers allocated per chunk and decoded once at the chunk's end.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+import snntorch
+import torch
+
+from neuromorph.capabilities import check_supported
+from neuromorph.cells import SpikeSourceArray
+from neuromorph.errors import SimulationError, UnsupportedError, ValidationError
+from neuromorph.numerics import get_profile
+from neuromorph.plasticity import STDP
+from neuromorph.simulation import Simulation
+from neuromorph.validation import finite_array
+
+from . import board
+from .memory import check_fits
+from .plasticity import PlasticSynapses
+from .registry import cell_lowering
+from .sources import SOURCES, ArraySource
+from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver
+
+CHUNK = 1000  # steps per chunk: bounds the input window and the recording buffers
+RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}  # second axis of the ring buffers
+
+#: plasticity description type -> torch lowering; other plasticity constructs (SAL, gates) are
+#: network mechanisms acting on a static or plastic projection's live weights
+PLASTICITY = {STDP: PlasticSynapses}
+
+
+def resolve_device(device) -> torch.device:
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValidationError(f"device={device!r} is not a torch device; use 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValidationError(f"device={device!r} but no CUDA GPU is visible to torch here; use device='cpu'")
+    return dev
+
+
+def make_fire(spike_grad):
+    """Spike function: the forward value is the exact ``v >= thr`` test (both simulators spike on
+    equality; snnTorch's Heaviside is ``> 0``), the gradient snnTorch's surrogate of ``v − thr``
+    when autograd is recording."""
+    def fire(v, thr):
+        hard = (v >= thr).to(v.dtype)
+        if not (v.requires_grad and torch.is_grad_enabled()):
+            return hard
+        spk = spike_grad(v - thr).to(v.dtype)
+        return hard + (spk - spk.detach())
+    return fire
+
+
+class _Population:
+    """A neuron population's lowering, parameters and recording requests."""
+
+    def __init__(self, pop, lowering, dt):
+        self.label, self.n = pop.label, pop.size
+        self.lowering = lowering
+        self.params = lowering.parameters(pop.celltype, dt)
+        self.step = lowering.step
+        self.state_variables = tuple(pop.celltype.state_variables)
+
+
+class _StaticSynapses:
+    """A static projection: weights ``[1 or batch, nsyn]`` (sparse) or ``[1 or batch, n_pre,
+    n_post]`` (dense path), magnitudes in the simulation's dtype."""
+
+    def __init__(self, table: SynapseTable, device, dtype, lsb, dense: bool):
+        self.table, self.device, self.dtype, self.lsb = table, device, dtype, lsb
+        self.dense = dense
+        self.full = table.nsyn == table.n_pre * table.n_post
+        self.mask = table.dense_mask(device) if dense else None
+        self.pad = None if dense else table.padded()
+        self._pad_w = None
+        self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).unsqueeze(0))
+
+    def set_weights(self, w: torch.Tensor):
+        """w: magnitudes ``[1 or batch, nsyn]`` (float64)."""
+        if self.lsb is not None:  # board storage: the host writes the 16-bit word rint(|w|/lsb)
+            w = torch.round(w / self.lsb) * self.lsb
+        if self.dense:
+            d = torch.zeros(w.shape[0], self.table.n_pre, self.table.n_post, dtype=torch.float64, device=self.device)
+            d[:, self.table.pre, self.table.post] = w
+            w = d
+        w = w.to(self.dtype)
+        self._pad_w = None
+        if isinstance(getattr(self, "W", None), torch.nn.Parameter):
+            with torch.no_grad():
+                self.W.copy_(w.expand_as(self.W))
+        else:
+            self.W = w
+
+    def weights(self) -> torch.Tensor:
+        """``[1 or batch, nsyn]`` in the simulation's dtype."""
+        return self.W[:, self.table.pre, self.table.post] if self.dense else self.W
+
+    def padded(self):
+        """``(pad_post, pad_delay, pad_weight)`` for the padded event path, or None (see
+        SynapseTable.padded); the padded weights are rebuilt after every change of W."""
+        if self.pad is None:
+            return None
+        if self._pad_w is None:
+            W = self.W.detach()
+            ext = torch.cat([W, torch.zeros(W.shape[0], 1, dtype=W.dtype, device=W.device)], dim=1)
+            self._pad_w = ext[:, self.pad[0]]
+        return self.pad[1], self.pad[2], self._pad_w
+
+    def per_trial(self, batch: int) -> torch.Tensor:
+        """The live weight tensor, expanded to one copy per trial (for mechanisms that change
+        weights per trial); the caller changes it in place."""
+        self._pad_w = None
+        if self.W.shape[0] != batch:
+            W = self.W.detach().expand(batch, *self.W.shape[1:]).clone()
+            self.W = torch.nn.Parameter(W) if isinstance(self.W, torch.nn.Parameter) else W
+        return self.W
+
+
+class TorchSimulation(Simulation, torch.nn.Module):
+    """``nm.build(net, backend="torch", numerics=..., device=..., batch=..., dtype=...,
+    spike_grad=..., trainable=(...), threads=...)``.
+
+    ``dtype``: torch.float64 (default: the parity contract with NEST is bit-level) or
+    torch.float32 (about 2× less memory; statistics within the bounds of docs/semantics.md).
+    ``threads``: torch intra-op threads while running on the CPU (default 1: per-step work is
+    many small kernels whose thread start-up costs more than it saves, and on a shared machine
+    extra threads wait for busy cores; raise it for dense training networks). ``trainable``:
+    static projections whose weights become ``nn.Parameter`` s.
+    """
+
+    def __init__(self, net, numerics: str = "spinnaker", device="cpu", batch: int = 1, dtype=torch.float64,
+                 spike_grad=None, trainable=(), check: bool = True, threads: int | None = 1):
+        torch.nn.Module.__init__(self)
+        self.net = net
+        self.profile = get_profile(numerics)
+        self.numerics = numerics
+        self.device = resolve_device(device)
+        if isinstance(batch, bool) or int(batch) != batch or batch < 1:
+            raise ValidationError(f"batch={batch!r} must be a positive integer")
+        self.batch = int(batch)
+        if dtype not in (torch.float64, torch.float32):
+            raise ValidationError(f"dtype={dtype!r} must be torch.float64 or torch.float32")
+        self.dtype = dtype
+        if threads is not None and (isinstance(threads, bool) or int(threads) != threads or threads < 1):
+            raise ValidationError(f"threads={threads!r} must be a positive integer (or None to keep torch's setting)")
+        self.threads = threads
+        from .capabilities import capabilities
+        if check:
+            check_supported(net, capabilities(numerics=numerics), f"torch ({numerics})", self.batch)
+        check_fits(net, self.batch, dtype, self.device)
+        self.dt = net.dt
+        self._fire = make_fire(spike_grad or snntorch.surrogate.atan())
+        self.pops: dict[str, _Population] = {}
+        self.sources: dict = {}
+        for pop in net.populations.values():
+            if pop.is_source:
+                self.sources[pop.label] = SOURCES[type(pop.celltype)](pop, self.batch, self.dt, self.device, net.seed)
+            else:
+                self.pops[pop.label] = _Population(pop, cell_lowering(pop.celltype, self.profile), self.dt)
+        self.shifts = board.ring_buffer_shifts(net) if self.profile.board_weights else {}
+        self.tables: dict[str, SynapseTable] = {}
+        self.static: dict[str, _StaticSynapses] = {}
+        self.plastic: dict[str, PlasticSynapses] = {}
+        trainable = [net.projection(t).label for t in trainable]
+        max_delay = 1
+        for proj in net.projections.values():
+            table = SynapseTable(net.connectivity(proj), self.device)
+            self.tables[proj.label] = table
+            if table.nsyn:
+                max_delay = max(max_delay, table.max_delay)
+            shift = self.shifts.get((proj.post, proj.receptor))
+            lowering = PLASTICITY.get(type(proj.plasticity))
+            if lowering is not None:
+                if proj.label in trainable:
+                    raise UnsupportedError(f"trainable projection {proj.label!r} is plastic; train static projections only")
+                pp = lowering(proj.label, table, proj.plasticity, self.profile, self.dt, self.batch, self.device,
+                              self.dtype, shift)
+                pp.post_label = proj.post
+                self.plastic[proj.label] = pp
+            else:
+                lsb = board.weight_lsb(shift) if shift is not None else None
+                dense = table.wants_dense() or (proj.label in trainable and table.single_delay is not None
+                                                and table.n_pre * table.n_post <= DENSE_MAX)
+                self.static[proj.label] = _StaticSynapses(table, self.device, self.dtype, lsb, dense)
+        # delivery order: plastic projections first (as the simulators commit before transmitting)
+        self._deliveries = [(label, net.projections[label]) for label in list(self.plastic) + list(self.static)]
+        self.ring = max_delay + 1
+        self.trainable = torch.nn.ParameterDict()
+        for label in trainable:
+            sp = self.static[label]
+            sp.W = torch.nn.Parameter(sp.W.clone())
+            self.trainable[f"w{len(self.trainable)}"] = sp.W
+        # mechanism hooks: extra current [nA] and threshold shift [mV] per population ([batch, n]),
+        # a gain per post neuron on a projection's transmitted weights ([batch, 1, n_post])
+        self.extra_current = {label: None for label in self.pops}
+        self.threshold_shift = {label: None for label in self.pops}
+        self.weight_gain = {label: None for label in net.projections}
+        self._inputs: dict[str, torch.Tensor] = {}
+        self.mechanisms = self._lower_extensions()
+        self.reset()
+
+    def _lower_extensions(self):
+        if not self.net.extensions:
+            return []
+        from .mechanisms import TORCH_MECHANISMS
+        out = []
+        for ext in self.net.extensions:
+            factory = TORCH_MECHANISMS.get(type(ext))
+            if factory is None:
+                raise UnsupportedError(f"{type(ext).__name__} has no torch implementation")
+            out.append(factory(ext, self))
+        return out
+
+    # -- state ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Time, neuron state, plasticity traces, delay buffers and recordings back to their
+        initial values; weights keep their current values (re-set them with set_weights)."""
+        self.k = 0
+        self._stamp0_done = False
+        self._collect = None
+        B, dev, dt = self.batch, self.device, self.dtype
+        self.state = {}
+        for label, p in self.pops.items():
+            pop = self.net.populations[label]
+            init = {name: torch.as_tensor(pop.initial(name), dtype=dt, device=dev) for name in p.state_variables}
+            self.state[label] = p.lowering.initial_state(p.params, init, B)
+        self.buffers = RingBuffers({label: p.n for label, p in self.pops.items()}, self.ring, B, dt, dev)
+        for pp in self.plastic.values():
+            pp.reset_traces()
+        self._events = {rec.target: [] for rec in self.net.recordings if "spikes" in rec.variables}
+        self._decoded = {}
+        self._traces = {}
+        self._weights = {}
+        for rec in self.net.recordings:
+            for var in rec.variables:
+                if var == "weights":
+                    self._weights[rec.target] = (rec.every, [], [])
+                elif var != "spikes":
+                    self._traces[(rec.target, var)] = (rec.every, [])
+        for m in self.mechanisms:
+            if hasattr(m, "reset"):
+                m.reset(self)
+
+    def forward(self, ms: float, outputs=(), inputs=None) -> dict:
+        """Run ``ms`` and return the spikes of ``outputs`` (population labels) as tensors
+        ``[steps, batch, n]`` that carry snnTorch surrogate gradients to trainable weights.
+        ``inputs``: ``{source label: tensor [steps, batch, n]}`` (see :meth:`set_input`)."""
+        for label in outputs:
+            self.net.get(label)
+        for label, x in (inputs or {}).items():
+            self.set_input(label, x)
+        self._collect = {label: [] for label in outputs}
+        try:
+            self.run(ms)
+            return {label: torch.stack(rows) if rows else None for label, rows in self._collect.items()}
+        finally:
+            self._collect = None
+
+    def set_input(self, label, spikes: torch.Tensor) -> None:
+        """Drive a spike source with a tensor ``[steps, batch, n]`` (or ``[steps, n]``) during the
+        next ``run`` of exactly ``steps`` steps: row r is what the source emits in step k0 + r
+        (stamp k0 + r + the profile's stamp offset). Values are used as given (0/1; a tensor that
+        requires grad passes gradients to the delivery). Replaces the source's own spikes for that
+        run only."""
+        pop = self.net.get(label)
+        if not pop.is_source:
+            raise ValidationError(f"set_input: {pop.label!r} is not a spike source; give inputs to a spike_source population")
+        if not isinstance(spikes, torch.Tensor):
+            raise ValidationError(f"set_input({pop.label!r}): give a torch tensor [steps, batch, n], got {type(spikes).__name__}")
+        x = spikes if spikes.dim() == 3 else spikes.unsqueeze(1)
+        if x.dim() != 3 or x.shape[1] not in (1, self.batch) or x.shape[2] != pop.size:
+            raise ValidationError(f"set_input({pop.label!r}): shape {tuple(spikes.shape)}; give [steps, {self.batch}, {pop.size}]")
+        self._inputs[pop.label] = x.to(self.device, self.dtype).expand(x.shape[0], self.batch, pop.size)
+
+    @property
+    def time(self) -> float:
+        return self.k * self.dt
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, ms: float) -> None:
+        n = self.net.steps(ms, "run duration")
+        if n == 0:
+            return
+        for label, x in self._inputs.items():
+            if x.shape[0] != n:
+                raise ValidationError(f"input of {label!r} has {x.shape[0]} steps; this run has {n} (ms={ms}, dt={self.dt})")
+        inputs, self._inputs = self._inputs, {}
+        self.buffers.set_grad(torch.is_grad_enabled() and (any(w.requires_grad for w in self.trainable.values())
+                                                           or any(x.requires_grad for x in inputs.values())))
+        k0, off = self.k, self.profile.stamp_offset
+        try:
+            with self._threads():
+                if off and k0 == 0 and not self._stamp0_done:
+                    # exact profile: source spikes stamped 0 are emitted before the first step
+                    first = {label: src.window(0, 1, self.dtype)[0] for label, src in self.sources.items() if label not in inputs}
+                    self._process_stamp(-1, 0, first, {}, None)
+                    self._stamp0_done = True
+                for c0 in range(k0, k0 + n, CHUNK):
+                    self._run_chunk(c0, min(c0 + CHUNK, k0 + n), inputs, k0)
+        except torch.cuda.OutOfMemoryError as exc:
+            raise SimulationError(f"torch ran out of GPU memory at t={self.time} ms ({exc}); reduce batch or size") from None
+
+    @contextlib.contextmanager
+    def _threads(self):
+        if self.threads is None or self.device.type != "cpu" or torch.get_num_threads() == self.threads:
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    def _run_chunk(self, c0: int, c1: int, inputs: dict, k0: int):
+        off = self.profile.stamp_offset
+        windows = {label: src.window(c0 + off, c1 + off, self.dtype) for label, src in self.sources.items()
+                   if label not in inputs}
+        for label, x in inputs.items():
+            windows[label] = x[c0 - k0:c1 - k0]
+        rec = {label: torch.zeros(c1 - c0, self.batch, self.net.populations[label].size, dtype=torch.bool, device=self.device)
+               for label in self._events}
+        for k in range(c0, c1):
+            self._step(k, {label: w[k - c0] for label, w in windows.items()}, rec, k - c0)
+        self._store_events(rec, c0 + off)
+
+    def _store_events(self, rec: dict, u0: int):
+        for label, r in rec.items():
+            t, b, i = r.nonzero(as_tuple=True)
+            if t.numel():
+                self._events[label].append(((t + u0).cpu().numpy(), b.cpu().numpy(), i.cpu().numpy()))
+        self._decoded = {}
+
+    def _step(self, k: int, source_spikes: dict, rec: dict, row: int):
+        self._sample_weights(k)
+        spikes = {}
+        buffers = self.buffers
+        for label, p in self.pops.items():
+            thr = p.params.threshold
+            shift = self.threshold_shift[label]
+            if shift is not None:
+                thr = thr + shift
+            in_exc, in_inh = buffers.slot(label, k)
+            spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, self.extra_current[label], thr, self._fire)
+            buffers.clear(label, k)
+            if self._traces:
+                for var in p.state_variables:
+                    entry = self._traces.get((label, var))
+                    if entry is not None and k % entry[0] == 0:
+                        entry[1].append(p.lowering.record(p.params, seen, var).detach())
+            self.state[label] = new
+            spikes[label] = spk
+        spikes.update(source_spikes)
+        if self._collect is not None:
+            for label, rows in self._collect.items():
+                rows.append(spikes[label])
+        self._process_stamp(k, k + self.profile.stamp_offset, spikes, spikes, (rec, row))
+        for m in self.mechanisms:
+            m.step(self, k, spikes)
+        self.k = k + 1
+
+    def _process_stamp(self, k: int, u: int, pre_spikes: dict, post_spikes: dict, rec):
+        """Events with stamp u, processed at the end of step k; deliveries land in step k + delay."""
+        if rec is not None:
+            buffers, row = rec
+            for label, r in buffers.items():
+                r[row] = pre_spikes[label] > 0
+        elif self._events:  # the exact profile's stamp-0 source spikes, before the first step
+            self._store_events({label: (pre_spikes[label] > 0).unsqueeze(0) for label in self._events if label in pre_spikes}, u)
+        # which populations spiked at all (on the CPU: one check per population, so projections
+        # from silent populations are skipped; on CUDA that would synchronise, so nothing is skipped)
+        cpu = self.device.type == "cpu"
+        active = {label: s.requires_grad or bool(s.any()) for label, s in pre_spikes.items()} if cpu else None
+        for pp in self.plastic.values():
+            post = post_spikes.get(pp.post_label)
+            if post is None:
+                pp.record_post(u, torch.zeros(self.batch, pp.n_post, dtype=torch.bool, device=self.device), False)
+            else:
+                pp.record_post(u, post.detach() > 0, active[pp.post_label] if cpu else None)
+            # a post reaching the synapse at u pairs with the pre spikes before u (both simulators'
+            # facilitation windows end at t_pre − d inclusive), so it goes before this stamp's pres
+            pp.post_arrivals(u)
+        pre_nz = {}  # (trial, neuron) of each pre population's spikes, shared by its projections
+        for label, proj in self._deliveries:
+            s = pre_spikes.get(proj.pre)
+            if s is None or (cpu and not active[proj.pre]):
+                continue
+            post, r = proj.post, RECEPTOR_INDEX[proj.receptor]
+            gain = self.weight_gain[label]
+            if gain is not None:
+                gain = gain.reshape(gain.shape[0], -1)
+            pp = self.plastic.get(label)
+            if pp is not None:
+                fired = s.detach() > 0
+                events = pp.table.fan_out_events(fired)
+                given = pp.pre_spikes(u, fired, events)
+                if given is not None:
+                    deliver(self.buffers, post, r, pp.table, fired, None, k, gain, active=events, given=given)
+            else:
+                sp = self.static[label]
+                if sp.dense:
+                    # a trainable dense matrix must not grow synapses where there are none
+                    W = sp.W if sp.full or not sp.W.requires_grad else sp.W * sp.mask
+                    deliver(self.buffers, post, r, sp.table, s, None, k, gain, dense=W)
+                else:
+                    grad = s.requires_grad or sp.W.requires_grad
+                    if pre_nz.get(proj.pre) is None and not grad:
+                        pre_nz[proj.pre] = s.nonzero(as_tuple=True)
+                    deliver(self.buffers, post, r, sp.table, s, sp.W, k, gain, nz=pre_nz.get(proj.pre),
+                            padded=None if grad else sp.padded())
+
+    def _sample_weights(self, k: int):
+        for label, (every, times, rows) in self._weights.items():
+            if k % every == 0:
+                times.append(k * self.dt)
+                rows.append(self._weight_tensor(label).detach().to(torch.float64).clone())
+
+    # -- results ----------------------------------------------------------------------------
+    def spikes(self, label) -> list:
+        pop = self.net.get(label)
+        if pop.label not in self._events:
+            raise ValidationError(f"spikes of {pop.label!r} were not recorded; add net.record({pop.label!r}, 'spikes') before build")
+        if pop.label not in self._decoded:
+            self._decoded[pop.label] = self._decode(pop)
+        out = self._decoded[pop.label]
+        return out[0] if self.batch == 1 else out
+
+    def _decode(self, pop):
+        """Per trial, per neuron spike times [ms]: one stable sort of the events by (trial,
+        neuron) — events are stored in time order — then one split."""
+        events = self._events[pop.label]
+        n, B = pop.size, self.batch
+        if events:
+            u = np.concatenate([e[0] for e in events])
+            key = np.concatenate([e[1] for e in events]) * n + np.concatenate([e[2] for e in events])
+            order = np.argsort(key, kind="stable")
+            times = u[order].astype(np.float64) * self.dt
+            splits = np.cumsum(np.bincount(key, minlength=B * n))[:-1]
+            rows = np.split(times, splits)
+        else:
+            rows = [np.zeros(0) for _ in range(B * n)]
+        return [rows[b * n:(b + 1) * n] for b in range(B)]
+
+    def trace(self, label, variable: str = "v") -> np.ndarray:
+        pop = self.net.get(label)
+        entry = self._traces.get((pop.label, variable))
+        if entry is None:
+            raise ValidationError(f"{variable!r} of {pop.label!r} was not recorded; add net.record({pop.label!r}, {variable!r}) before build")
+        rows = entry[1]
+        a = torch.stack(rows, dim=1).cpu().numpy() if rows else np.zeros((self.batch, 0, pop.size))
+        return a[0] if self.batch == 1 else a
+
+    def _weight_tensor(self, label) -> torch.Tensor:
+        """``[1 or batch, nsyn]`` committed weights, weight units."""
+        if label in self.plastic:
+            return self.plastic[label].weights()
+        return self.static[label].weights()
+
+    def _format(self, fmt):
+        if fmt not in ("array", "list"):
+            raise ValidationError(f"format={fmt!r}; use 'array' ([n_pre, n_post], NaN where no synapse) or 'list' ((pre, post, weight) arrays)")
+
+    def _dense(self, label, w: np.ndarray) -> np.ndarray:
+        """[b, ..., nsyn] -> [b, ..., n_pre, n_post] with NaN where there is no synapse."""
+        t = self.tables[label]
+        if t.n_pre * t.n_post > DENSE_MAX:
+            raise ValidationError(f"projection {label!r} has {t.n_pre}×{t.n_post} pairs, too many for a dense array; "
+                                  "use format='list'")
+        out = np.full(w.shape[:-1] + (t.n_pre, t.n_post), np.nan)
+        out[..., t.pre_np, t.post_np] = w
+        return out
+
+    def weights(self, projection, format: str = "array"):
+        """Current weights: ``format="array"``: ``[n_pre, n_post]`` (``[batch, ...]`` batched), NaN
+        where there is no synapse, for projections up to 2^26 pairs; ``format="list"``: ``(pre,
+        post, weight)`` numpy arrays in synapse order (weight ``[batch, nsyn]`` when batched)."""
+        self._format(format)
+        label = self._projection(projection).label
+        w = self._weight_tensor(label).detach().to(torch.float64).cpu().numpy()
+        w = np.broadcast_to(w, (self.batch, w.shape[1])).copy()
+        if format == "list":
+            t = self.tables[label]
+            return t.pre_np.copy(), t.post_np.copy(), (w[0] if self.batch == 1 else w)
+        a = self._dense(label, w)
+        return a[0] if self.batch == 1 else a
+
+    def weight_history(self, projection, format: str = "array"):
+        """Recorded weights: ``(times_ms, [samples, n_pre, n_post])`` (``format="array"``) or
+        ``(times_ms, pre, post, [samples, nsyn])`` (``format="list"``); ``[batch, ...]`` batched."""
+        self._format(format)
+        label = self._projection(projection).label
+        if label not in self._weights:
+            raise ValidationError(f"weights of {label!r} were not recorded; add net.record(projection, 'weights', every=k) before build")
+        _, times, rows = self._weights[label]
+        t = self.tables[label]
+        if rows:
+            a = torch.stack([r.expand(self.batch, -1) for r in rows], dim=1).cpu().numpy()  # [B, samples, nsyn]
+        else:
+            a = np.zeros((self.batch, 0, t.nsyn))
+        times = np.asarray(times)
+        if format == "list":
+            return times, t.pre_np.copy(), t.post_np.copy(), (a[0] if self.batch == 1 else a)
+        a = self._dense(label, a)
+        return times, (a[0] if self.batch == 1 else a)
+
+    def set_weights(self, projection, weights) -> None:
+        """Weights as ``[n_pre, n_post]`` or ``[batch, n_pre, n_post]`` (entries without a synapse
+        are ignored), or per synapse ``[nsyn]`` / ``[batch, nsyn]`` in ``weights(format="list")``
+        order. Magnitudes ≥ 0 in weight units."""
+        proj = self._projection(projection)
+        t = self.tables[proj.label]
+        owner = f"set_weights({proj.label!r})"
+        a = np.asarray(weights, dtype=np.float64)
+        pair = (t.n_pre, t.n_post)
+        if a.shape in (pair, (self.batch,) + pair):
+            a = (a if a.ndim == 3 else a[None])[:, t.pre_np, t.post_np]
+        elif a.shape in ((t.nsyn,), (self.batch, t.nsyn)):
+            a = a if a.ndim == 2 else a[None]
+        else:
+            raise ValidationError(f"{owner}: shape {a.shape}; give {pair} (pre × post), {(self.batch,) + pair}, "
+                                  f"({t.nsyn},) per synapse or {(self.batch, t.nsyn)}")
+        finite_array(owner, "weights", a)
+        if np.any(a < 0):
+            raise ValidationError(f"{owner}: weight {a.min()} < 0; give magnitudes, the receptor sets the sign")
+        w = torch.as_tensor(a, dtype=torch.float64, device=self.device)
+        if proj.label in self.plastic:
+            self.plastic[proj.label].set_weights(w.expand(self.batch, -1))
+        else:
+            self.static[proj.label].set_weights(w)
+        for m in self.mechanisms:  # e.g. an STDP gate must not undo weights the user set
+            if hasattr(m, "sync"):
+                m.sync(self)
+
+    def set_spike_times(self, label, times) -> None:
+        pop = self.net.get(label)
+        src = self.sources.get(pop.label)
+        if not isinstance(src, ArraySource):
+            raise ValidationError(f"set_spike_times: {pop.label!r} is not a SpikeSourceArray")
+        src.set_times(times)
+
+    # -- for mechanisms -----------------------------------------------------------------------
+    def synapse_weights(self, label) -> torch.Tensor:
+        """A projection's committed weights ``[1 or batch, nsyn]`` in synapse order, weight units
+        (a copy; write changes back with :meth:`write_synapse_weights`)."""
+        return self._weight_tensor(self._projection(label).label).detach().clone()
+
+    def write_synapse_weights(self, label, w: torch.Tensor) -> None:
+        """Overwrite a projection's weights in place with ``w`` ``[batch, nsyn]`` (weight units):
+        what a mechanism that changes weights inside a run (SAL) uses; plastic projections take it
+        as both committed and pending weight."""
+        label = self._projection(label).label
+        with torch.no_grad():
+            if label in self.plastic:
+                pp = self.plastic[label]
+                pp.set_weights(w.to(torch.float64).expand(self.batch, -1))
+                return
+            sp = self.static[label]
+            W = sp.per_trial(self.batch)
+            if sp.dense:
+                W[:, sp.table.pre, sp.table.post] = w.to(W.dtype)
+            else:
+                W.copy_(w.to(W.dtype).expand_as(W))
+
+    def synapse_table(self, label) -> SynapseTable:
+        """Connectivity of a projection on the device (pre, post, delay per synapse)."""
+        return self.tables[self._projection(label).label]

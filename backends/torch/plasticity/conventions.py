@@ -1,0 +1,127 @@
+"""STDP event conventions, registered per (profile convention, weight storage).
+
+Each is a small object of pure functions over integer step times (stamps) computing the timing
+factors of the pair rules (docs/semantics.md "STDP"):
+
+- ``post_trace(trace, last, u, nearest)``: the post trace after a post spike at stamp u, and the
+  previous post time the nearest-pair window needs;
+- ``k_plus(delta, pre_trace, nearest)``: potentiation factor for a post spike reaching the synapse
+  ``delta`` steps after the last pre spike;
+- ``k_minus(last, delta, t_arrive, post_trace, nearest)``: depression factor against the latest
+  post spike (stamp ``last``), ``delta`` steps before the pre spike's arrival ``t_arrive``;
+- ``pre_trace(trace, delta, nearest)``: the pre trace after a pre spike.
+
+Fields: ``arithmetic`` (the weight-dependence registration to use), ``trace_dtype``, ``strict``
+(NEST pairs depression strictly before t − d: look one step earlier), ``post_at_zero`` (a post
+spike at stamp 0 reaches the synapses; sPyNNaker's window never holds one), ``placeholder_post``
+(sPyNNaker's history starts with a post spike at 0 for the nearest-pair test).
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import board
+
+NONE = -(1 << 40)  # "no post spike yet" marker for times (steps)
+
+
+class _FloatPairRule:
+    """Pair-rule factors from float64 exponentials of the time differences in ms."""
+
+    trace_dtype = torch.float64
+
+    def __init__(self, tau_plus, tau_minus, dt, device):
+        self.tau_plus, self.tau_minus, self.dt = tau_plus, tau_minus, dt
+
+    def k_plus(self, delta, pre_trace, nearest):
+        k = torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_plus)
+        return k if nearest else pre_trace * k
+
+    def pre_trace(self, trace, delta, nearest):
+        return trace * torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_plus) + 1.0
+
+
+class NestConvention(_FloatPairRule):
+    """NEST stdp_synapse / stdp_nn_symm_synapse (simulators.md §5), float64 exponentials of ms."""
+
+    arithmetic = "nest"
+    strict = True
+    post_at_zero = True
+    placeholder_post = False
+
+    def post_trace(self, trace, last, u, nearest):
+        had = last != NONE
+        # Kminus = Kminus·exp((t_last_post − t_post)/tau_minus) + 1, t_last_post from −1 ms
+        last_ms = torch.where(had, last.to(torch.float64) * self.dt, torch.full_like(trace, -1.0))
+        return trace * torch.exp((last_ms - u * self.dt) * (1.0 / self.tau_minus)) + 1.0, last
+
+    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
+        k = torch.exp((last.to(torch.float64) * self.dt - t_arrive.to(torch.float64) * self.dt) * (1.0 / self.tau_minus))
+        return k if nearest else post_trace * k
+
+
+class SpinnakerFloatConvention(_FloatPairRule):
+    """sPyNNaker's pair rules (design.md §3 item 6) with float64 exponentials."""
+
+    arithmetic = "float"
+    strict = False
+    post_at_zero = False
+    placeholder_post = True
+
+    def post_trace(self, trace, last, u, nearest):
+        had = last != NONE
+        prev = torch.where(had, last, torch.zeros_like(last))
+        if nearest:
+            return torch.ones_like(trace), prev
+        decay = torch.exp(-((u - last).to(torch.float64) * self.dt) / self.tau_minus)
+        return torch.where(had, trace * decay, torch.zeros_like(trace)) + 1.0, prev
+
+    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
+        k = torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_minus)
+        return k if nearest else post_trace * k
+
+
+class SpinnakerBoardConvention(SpinnakerFloatConvention):
+    """sPyNNaker's pair rules with the board's LUT exponentials (floor(2048·e^(−k·dt/τ)), 0 past
+    the table) and 11-bit fixed-point traces (simulators.md §9.3)."""
+
+    arithmetic = "board"
+    trace_dtype = torch.int64
+
+    def __init__(self, tau_plus, tau_minus, dt, device):
+        super().__init__(tau_plus, tau_minus, dt, device)
+        self.lut_plus = torch.as_tensor(board.exp_lut(tau_plus, dt), device=device)
+        self.lut_minus = torch.as_tensor(board.exp_lut(tau_minus, dt), device=device)
+
+    @staticmethod
+    def _lut(lut, delta):
+        idx = delta.clamp(min=0)
+        inside = idx < lut.numel()
+        return torch.where(inside, lut[idx.clamp(max=lut.numel() - 1)], torch.zeros_like(idx))
+
+    def post_trace(self, trace, last, u, nearest):
+        had = last != NONE
+        prev = torch.where(had, last, torch.zeros_like(last))
+        if nearest:
+            return torch.full_like(trace, board.STDP_ONE), prev
+        dec = (trace * self._lut(self.lut_minus, u - last)) >> board.STDP_FIXED_POINT
+        return torch.where(had, dec, torch.zeros_like(dec)) + board.STDP_ONE, prev
+
+    def k_plus(self, delta, pre_trace, nearest):
+        r = self._lut(self.lut_plus, delta)
+        return r if nearest else (pre_trace * r) >> board.STDP_FIXED_POINT
+
+    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
+        o = self._lut(self.lut_minus, delta)
+        return o if nearest else (post_trace * o) >> board.STDP_FIXED_POINT
+
+    def pre_trace(self, trace, delta, nearest):
+        return ((trace * self._lut(self.lut_plus, delta)) >> board.STDP_FIXED_POINT) + board.STDP_ONE
+
+
+#: (profile.stdp_convention, profile.board_weights) -> convention class
+CONVENTIONS = {
+    ("nest", False): NestConvention,
+    ("spinnaker", False): SpinnakerFloatConvention,
+    ("spinnaker", True): SpinnakerBoardConvention,
+}

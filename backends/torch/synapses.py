@@ -1,0 +1,282 @@
+"""Synapse storage and spike delivery on the torch backend.
+
+A projection's synapses are lists (pre, post, delay) in CSR order by pre neuron, the description's
+order (sorted by (pre, post)); weights are ``[1 or batch, nsyn]``. Delivery writes into the post
+population's ring buffer ``[R, batch, n_post]`` (slot of step k + delay) with one ``index_add_``
+over all delays of the projection. Three paths, chosen per projection and per call:
+
+- **event** (default): only the synapses of the (trial, neuron) pairs that spiked are touched —
+  ``O(spikes × fan-out)`` per step. Not differentiable with respect to spikes that did not occur.
+- **all-synapse** (when autograd needs it): every synapse contributes ``s[pre]·w`` — differentiable
+  in both the spikes (snnTorch surrogate) and the weights, any delays.
+- **dense** (static projections with one delay that are dense — density ≥ 1/2 — or small,
+  n_pre·n_post ≤ 2^16): weights held as ``[1 or batch, n_pre, n_post]`` and delivered by one
+  matmul, which beats gathering for such projections and is what training networks use.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+#: a static single-delay projection is held dense when n_pre·n_post is at most this ...
+DENSE_SMALL = 1 << 16
+#: ... or when at least this fraction of its pairs is connected (and it fits DENSE_MAX entries)
+DENSE_FRACTION = 0.5
+DENSE_MAX = 1 << 26
+#: a static single-delay projection keeps its rows padded to the longest ([n_pre, max fan-out])
+#: when that costs at most this factor over the synapse count: expanding spiking rows is then one
+#: row gather instead of a CSR expansion (~12 kernels)
+PAD_WASTE = 3.0
+
+
+def synapse_lists(conn):
+    """(n_pre, n_post, pre, post, weights, delay steps) of a resolved projection."""
+    return conn.n_pre, conn.n_post, conn.pre, conn.post, conn.weights, conn.delays
+
+
+def expand_groups(ptr: torch.Tensor, groups: torch.Tensor):
+    """For groups g (e.g. the pre neurons that spiked) with members ``ptr[g]:ptr[g+1]``, return
+    ``(which, member)``: for every member of every listed group, the position of its group in
+    ``groups`` and the member's index. Vectorised (no Python loop over groups)."""
+    start = ptr.index_select(0, groups)
+    count = ptr.index_select(0, groups + 1) - start
+    total = int(count.sum())
+    if total == 0:
+        empty = torch.zeros(0, dtype=torch.int64, device=ptr.device)
+        return empty, empty
+    which = torch.repeat_interleave(torch.arange(groups.numel(), device=ptr.device), count, output_size=total)
+    # member = start[g] + rank within the group = arange(total) + (start - first position)[g]
+    shift = start - (torch.cumsum(count, 0) - count)
+    return which, torch.arange(total, device=ptr.device) + shift.index_select(0, which)
+
+
+def take2(t: torch.Tensor, b: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+    """``t[b, i]`` for a contiguous ``[B, n]`` tensor (``B = 1`` broadcasts over trials), by one
+    flat index_select — several times faster than 2-D advanced indexing for event lists."""
+    if t.shape[0] == 1:
+        return t[0].index_select(0, i)
+    return t.reshape(-1).index_select(0, b * t.shape[1] + i)
+
+
+def flat2(t: torch.Tensor, b: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+    """The flat index of ``t[b, i]`` in ``t.view(-1)`` (``[B, n]``, contiguous)."""
+    return i if t.shape[0] == 1 else b * t.shape[1] + i
+
+
+class SynapseTable:
+    """Connectivity of one projection on a device: ``pre``, ``post``, ``delay`` (steps) ``[nsyn]``,
+    ``row_ptr [n_pre + 1]`` (CSR by pre), and for plasticity the synapses grouped by
+    (delay index, post): ``col_syn`` with ``col_ptr [n_delays·n_post + 1]``."""
+
+    def __init__(self, conn, device):
+        n_pre, n_post, pre, post, weights, delays = synapse_lists(conn)
+        self.n_pre, self.n_post = int(n_pre), int(n_post)
+        pre = np.asarray(pre, dtype=np.int64)
+        post = np.asarray(post, dtype=np.int64)
+        delays = np.asarray(delays, dtype=np.int64)
+        if pre.size and np.any(np.diff(pre) < 0):  # CSR needs rows in order; keep each row's order
+            order = np.argsort(pre, kind="stable")
+            pre, post, delays, weights = pre[order], post[order], delays[order], np.asarray(weights)[order]
+        self.nsyn = int(pre.size)
+        self.weights0 = np.array(weights, dtype=np.float64)  # a writable copy
+        self.delays = sorted(int(d) for d in np.unique(delays)) if self.nsyn else [1]
+        didx = np.searchsorted(np.asarray(self.delays), delays)
+        self.single_delay = self.delays[0] if len(self.delays) == 1 else None
+        self.max_delay = self.delays[-1]
+        as_t = lambda a: torch.tensor(np.asarray(a), dtype=torch.int64, device=device)  # noqa: E731
+        self.pre, self.post, self.delay = as_t(pre), as_t(post), as_t(delays)
+        self.delay_index = as_t(didx)  # position of each synapse's delay in self.delays
+        self.row_ptr = as_t(np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=self.n_pre))]))
+        self.pre_np, self.post_np = pre, post
+        self.density = self.nsyn / max(1, self.n_pre * self.n_post)
+        self._cols = None
+
+    def by_delay_and_post(self):
+        """(col_syn, col_ptr, col_pre): synapses sorted by (delay index, post), the group
+        pointers, and each sorted synapse's pre neuron (saves a gather per event)."""
+        if self._cols is None:
+            dev = self.pre.device
+            key = self.delay_index.cpu().numpy() * self.n_post + self.post_np
+            order = np.argsort(key, kind="stable")
+            counts = np.bincount(key, minlength=len(self.delays) * self.n_post)
+            ptr = np.concatenate([[0], np.cumsum(counts)])
+            self._cols = (torch.as_tensor(order, dtype=torch.int64, device=dev),
+                          torch.as_tensor(ptr, dtype=torch.int64, device=dev),
+                          torch.as_tensor(self.pre_np[order], dtype=torch.int64, device=dev))
+        return self._cols
+
+    def fan_out_events(self, spikes: torch.Tensor, nz=None):
+        """Synapses of the (trial, pre) pairs that spiked: ``(trial [M], syn [M])``. ``nz``:
+        ``spikes.nonzero(as_tuple=True)`` if already computed."""
+        b, i = nz if nz is not None else spikes.nonzero(as_tuple=True)
+        which, syn = expand_groups(self.row_ptr, i)
+        return b.index_select(0, which), syn
+
+    def padded(self):
+        """``(pad_syn, pad_post, pad_delay)`` ``[n_pre, max fan-out]``: each row's synapses, padded
+        with the dummy synapse ``nsyn`` onto post neuron 0 (its weight is 0; ``pad_delay`` is None
+        with a single delay), or None when rows differ too much in length (PAD_WASTE)."""
+        if self.nsyn == 0:
+            return None
+        counts = np.diff(self.row_ptr.cpu().numpy())
+        width = int(counts.max())
+        if self.n_pre * width > PAD_WASTE * self.nsyn + 1024:
+            return None
+        rank = np.arange(self.nsyn) - np.repeat(self.row_ptr.cpu().numpy()[:-1], counts)
+        pad_syn = np.full((self.n_pre, width), self.nsyn, dtype=np.int64)
+        pad_syn[self.pre_np, rank] = np.arange(self.nsyn)
+        pad_post = np.zeros((self.n_pre, width), dtype=np.int64)
+        pad_post[self.pre_np, rank] = self.post_np
+        dev = self.pre.device
+        pad_delay = None
+        if self.single_delay is None:
+            pad_delay = np.full((self.n_pre, width), self.delays[0], dtype=np.int64)
+            pad_delay[self.pre_np, rank] = self.delay.cpu().numpy()
+            pad_delay = torch.as_tensor(pad_delay, device=dev)
+        return torch.as_tensor(pad_syn, device=dev), torch.as_tensor(pad_post, device=dev), pad_delay
+
+    def dense_mask(self, device) -> torch.Tensor:
+        m = torch.zeros(self.n_pre, self.n_post, dtype=torch.bool, device=device)
+        m[self.pre, self.post] = True
+        return m
+
+    def wants_dense(self) -> bool:
+        if self.single_delay is None or self.nsyn == 0:
+            return False
+        size = self.n_pre * self.n_post
+        return size <= DENSE_SMALL or (self.density >= DENSE_FRACTION and size <= DENSE_MAX)
+
+
+class RingBuffers:
+    """Input ring buffers: slot ``k % R`` holds, per population and receptor (0 excitatory, 1
+    inhibitory), the weight magnitudes ``[batch, n]`` consumed by the update of step k.
+
+    Two storages: one tensor ``[R, 2, batch, n]`` per population (the event path scatters every
+    delay of a projection into it with one ``index_add_``), or — while autograd records
+    (:meth:`set_grad`) — a list of per-slot tensors, so that reading a slot and adding into it
+    stay out-of-place: autograd on one big reused buffer would copy the whole buffer back for every
+    read slot (``SelectBackward``/``CopySlices``), the main cost of a training step."""
+
+    def __init__(self, sizes: dict, R: int, batch: int, dtype, device):
+        self.R, self.batch, self.sizes = R, batch, dict(sizes)
+        self.grad = False
+        self.buf = {label: torch.zeros(R, 2, batch, n, dtype=dtype, device=device) for label, n in sizes.items()}
+        self.zero = {label: torch.zeros(batch, n, dtype=dtype, device=device) for label, n in sizes.items()}
+        self.slots: dict = {}
+
+    def set_grad(self, grad: bool) -> None:
+        """Switch storage, keeping the pending input."""
+        if grad == self.grad:
+            return
+        if grad:
+            self.slots = {label: [[b[s, 0].clone(), b[s, 1].clone()] for s in range(self.R)] for label, b in self.buf.items()}
+        else:
+            for label, b in self.buf.items():
+                with torch.no_grad():
+                    for s in range(self.R):
+                        b[s, 0].copy_(self.slots[label][s][0])
+                        b[s, 1].copy_(self.slots[label][s][1])
+            self.slots = {}
+        self.grad = grad
+
+    def slot(self, label, k: int):
+        """This step's (excitatory, inhibitory) input, valid until :meth:`clear`."""
+        if self.grad:
+            return self.slots[label][k % self.R]
+        x = self.buf[label][k % self.R]
+        return x[0], x[1]
+
+    def clear(self, label, k: int) -> None:
+        if self.grad:
+            z = self.zero[label]
+            self.slots[label][k % self.R] = [z, z]
+        else:
+            self.buf[label][k % self.R].zero_()
+
+    def add(self, label, receptor: int, k: int, x: torch.Tensor) -> None:
+        """Add ``x`` ``[batch, n]`` to the input of step k."""
+        if self.grad:
+            cell = self.slots[label][k % self.R]
+            cell[receptor] = cell[receptor] + x
+        else:
+            self.buf[label][k % self.R, receptor] += x
+
+    def scatter(self, label, receptor: int, k: int, table: "SynapseTable", syn, b, post, x, delay=None) -> None:
+        """Add ``x`` (one value per event) to post neurons ``post`` of trials ``b``, each in the
+        slot of step k + its synapse's delay (``delay``, or the delays of synapses ``syn``) —
+        every delay in one scatter."""
+        B, n = self.batch, self.sizes[label]
+        if not self.grad:
+            if table.single_delay is not None:
+                base = (((k + table.single_delay) % self.R) * 2 + receptor) * B * n
+                idx = post + base if B == 1 else (b * n + base) + post
+            else:
+                d = delay if delay is not None else table.delay.index_select(0, syn)
+                slot = ((d + k) % self.R) * 2 + receptor
+                idx = (slot * B + b) * n + post
+            self.buf[label].view(-1).index_add_(0, idx, x.to(self.buf[label].dtype))
+            return
+        nd = len(table.delays)
+        idx = (b if B > 1 else torch.zeros_like(post)) * n + post
+        if nd > 1:
+            idx = table.delay_index.index_select(0, syn) * (B * n) + idx
+        z = torch.zeros(nd * B * n, dtype=x.dtype, device=x.device).index_add(0, idx, x).view(nd, B, n)
+        for i, d in enumerate(table.delays):
+            self.add(label, receptor, k + d, z[i].to(self.zero[label].dtype))
+
+
+def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, spikes: torch.Tensor,
+            w: torch.Tensor | None, k: int, gain: torch.Tensor | None, dense: torch.Tensor | None = None,
+            active=None, given=None, padded=None, nz=None):
+    """Add one step's spikes of a projection into the ring buffers of its post population
+    ``label`` (receptor 0 or 1) at slots k + delay.
+
+    ``w``: synapse weights ``[1 or B, nsyn]`` (magnitudes) or None when ``dense`` ``[1 or B,
+    n_pre, n_post]`` holds them; ``gain``: None or ``[1 or B, n_post]`` multiplying the weights of
+    each post neuron; ``active``: a precomputed ``fan_out_events``; ``given``: ``(post, weight)``
+    of the active synapses already gathered (plastic projections just committed them);
+    ``padded``: ``(pad_post, pad_delay, pad_weight)``: ``[n_pre, width]`` (``pad_delay`` None with
+    one delay) and ``[1 or B, n_pre, width]`` rows of a padded table (SynapseTable.padded); ``nz``:
+    ``spikes.nonzero(as_tuple=True)``."""
+    grad = given is None and torch.is_grad_enabled() and (
+        spikes.requires_grad or (w is not None and w.requires_grad) or (dense is not None and dense.requires_grad))
+    if dense is not None:
+        s = spikes.to(dense.dtype)
+        x = torch.matmul(s.unsqueeze(1), dense).squeeze(1) if dense.shape[0] > 1 else s @ dense[0]
+        if gain is not None:
+            x = x * gain
+        ring.add(label, receptor, k + table.single_delay, x)
+        return
+    if grad:  # every synapse, differentiable in spikes and weights
+        B = ring.batch
+        x = (spikes.to(w.dtype)[:, table.pre] * w).expand(B, -1)          # [B, nsyn]
+        if gain is not None:
+            x = x * gain[:, table.post]
+        b = torch.arange(B, device=x.device).repeat_interleave(table.nsyn)
+        syn = torch.arange(table.nsyn, device=x.device).repeat(B)
+        ring.scatter(label, receptor, k, table, syn, b, table.post.repeat(B), x.reshape(-1))
+        return
+    if padded is not None:  # rows of the spiking neurons, padding included (it adds 0)
+        pad_post, pad_delay, pad_w = padded
+        b, i = nz if nz is not None else spikes.nonzero(as_tuple=True)
+        post = pad_post.index_select(0, i)
+        delay = None if pad_delay is None else pad_delay.index_select(0, i).reshape(-1)
+        x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
+             pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i))
+        bb = b.unsqueeze(1).expand_as(post).reshape(-1)
+        post, x = post.reshape(-1), x.reshape(-1)
+        if gain is not None:
+            x = x * take2(gain, bb, post)
+        ring.scatter(label, receptor, k, table, None, bb, post, x, delay)
+        return
+    bb, syn = active if active is not None else table.fan_out_events(spikes, nz)
+    if syn.numel() == 0:
+        return
+    if given is not None:
+        post, x = given
+    else:
+        x = take2(w, bb, syn)
+        post = table.post.index_select(0, syn)
+    if gain is not None:
+        x = x * take2(gain, bb, post)
+    ring.scatter(label, receptor, k, table, syn, bb, post, x)
