@@ -43,7 +43,9 @@ def cam_raster(trace: dict, operations: list[dict], cues: int, bits: int, path, 
     ax.set_title(title + "  (L = learn, RC = recall by cue, RF = recall by content fragment)", fontsize=9)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    from neuromorph.atomic import savefig
+
+    savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -68,6 +70,8 @@ def score_plot(scores: np.ndarray, threshold: float, trained: list[int], detecte
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    from neuromorph.atomic import savefig
+
+    savefig(fig, path, dpi=120)
     plt.close(fig)
     return path

@@ -33,6 +33,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 import neuromorph as nm
+from neuromorph.atomic import atomic_open
 from neuromorph.errors import NeuromorphError, UnsupportedError, ValidationError
 from neuromorph.validation import finite
 
@@ -638,12 +639,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = all(r["match"] for r in rows)
     recalls = [r for r in rows if r["op"] != "learn"]
     print(f"{sum(r['match'] for r in recalls)}/{len(recalls)} recall answers equal the ideal CAM; {n_spikes} spikes recorded")
-    with open(out / "ca3_cam.csv", "w") as fh:
+    with atomic_open(out / "ca3_cam.csv", "w") as fh:
         fh.write("t_ms,op,cue,content,answer,ideal,match\n")
         for r in rows:
             fh.write(f"{r['t']:g},{r['op']},{r.get('cue', '')},\"{' '.join(map(str, r.get('content', [])))}\","
                      f"\"{' '.join(map(str, r['answer']))}\",\"{' '.join(map(str, r['ideal'] or []))}\",{int(r['match'])}\n")
-    with open(out / "ca3_cam.json", "w") as fh:
+    with atomic_open(out / "ca3_cam.json", "w") as fh:
         json.dump({"cues": args.cues, "bits": args.bits, "backend": args.backend, "numerics": numerics,
                    "operations": rows, "spikes": {k: [[t, i] for t, i in v] for k, v in trace.items()}}, fh, indent=1)
     if not args.no_plot:

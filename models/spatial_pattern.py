@@ -39,6 +39,7 @@ from typing import Sequence
 import numpy as np
 
 import neuromorph as nm
+from neuromorph.atomic import atomic_open
 from neuromorph.conversions import delta_jump_per_nA
 from neuromorph.errors import NeuromorphError, ValidationError
 from neuromorph.validation import finite
@@ -415,11 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['words']:<16}{r['h']:>10.5f}{r['positives']:>6}{r['negatives']:>6}{r['TP']:>4}{r['TN']:>6}{r['FP']:>5}"
               f"{r['FN']:>4}{r['accuracy']:>9.5f}{r['precision']:>9.5f}{r['npv']:>7.3f}{r['sensitivity']:>7.3f}{r['specificity']:>9.5f}")
-    with open(out / "spatial_pattern.csv", "w") as fh:
+    with atomic_open(out / "spatial_pattern.csv", "w") as fh:
         fh.write(",".join(COLUMNS) + "\n")
         for row in rows:
             fh.write(",".join(f"\"{row[c]}\"" if c == "words" else repr(row[c]) for c in COLUMNS) + "\n")
-    with open(out / "spatial_pattern.json", "w") as fh:
+    with atomic_open(out / "spatial_pattern.json", "w") as fh:
         json.dump({"bits": args.bits, "backend": args.backend, "numerics": numerics, "t_offset": t_offset,
                    "results": [{**row, "detected": r["detected"], "W1": r["W1"].tolist(), "W0": r["W0"].tolist(),
                                 "undetectable": r["undetectable"]} for row, r in zip(rows, results)]}, fh, indent=1)

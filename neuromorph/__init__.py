@@ -15,17 +15,32 @@ from .mechanisms import (SAL, AstrocyteLR1994, Astrocytes, EscapeNoise, SlowInwa
 from .numerics import PROFILES
 from .plasticity import (STDP, Additive, AdditiveWeightDependence, Multiplicative,
                          MultiplicativeWeightDependence, SpikeNearestPairRule, SpikePairRule)
-from .simulation import BACKENDS, Simulation, build, simulate
+from .simulation import BACKENDS, Simulation, build, load, simulate
 
 __version__ = "0.1.0"
+
+
+def to_nir(net, dt=None, discretization="exact", outputs=None):
+    """The network as a ``nir.NIRGraph`` (needs the ``[nir]`` extra; see neuromorph.nir, docs/nir.md)."""
+    from .nir import to_nir as _to_nir
+    return _to_nir(net, dt=dt, discretization=discretization, outputs=outputs)
+
+
+def from_nir(graph, dt=1.0, nir_dt=None, discretization=None, seed=None, record=True, split=False):
+    """A Network from a ``nir.NIRGraph`` (needs the ``[nir]`` extra; see neuromorph.nir, docs/nir.md)."""
+    from .nir import from_nir as _from_nir
+    return _from_nir(graph, dt=dt, nir_dt=nir_dt, discretization=discretization, seed=seed, record=record,
+                     split=split)
+
 
 __all__ = [
     "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "Izhikevich",
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",
-    "MultiplicativeWeightDependence", "build", "simulate", "Simulation", "BACKENDS", "PROFILES",
+    "MultiplicativeWeightDependence", "build", "simulate", "load", "Simulation", "BACKENDS", "PROFILES",
     "SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "AstrocyteLR1994", "Astrocytes",
     "SlowInwardCurrent", "SynapticGain", "STDPGate", "SAL", "EscapeNoise",
+    "to_nir", "from_nir",
     "NeuromorphError", "ValidationError", "UnsupportedError", "BackendUnavailableError", "SimulationError",
 ]

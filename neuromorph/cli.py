@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (a model, option or file neuromorph refuses — printed as one
 line, ``neuromorph: error: <message>``, never a traceback); 1 an unexpected internal error (one
-line too; set ``NEUROMORPH_DEBUG=1`` for the traceback); 130 interrupted. ``neuromorph task``
+line too; set ``NEUROMORPH_DEBUG=1`` for the traceback); 130 interrupted (SIGINT, Ctrl-C), 143
+terminated (SIGTERM): ``neuromorph run`` stops at a step boundary and writes what was simulated. ``neuromorph task``
 returns the task's own code; ``neuromorph bench`` returns 1 when a benchmark case failed or timed out.
 """
 from __future__ import annotations
@@ -164,148 +165,435 @@ def _backend_options(args) -> dict:
     return {"numerics": args.numerics} if args.numerics else {}
 
 
+#: what ``neuromorph run`` writes into --out (globs); ``--overwrite`` removes these, and nothing else
+OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "summary.json", "run.log")
+OWN_FOLDERS = ("spinnaker",)
+#: signals that stop ``neuromorph run`` at a step boundary, and its exit code after them
+STOP_SIGNALS = {"SIGINT": 130, "SIGTERM": 143}
+#: wall time one segment of ``sim.run`` aims at (a signal is answered within about this long)
+SEGMENT_WALL_S = 0.5
+#: steps of the first segment, before the speed is known
+FIRST_SEGMENT_STEPS = 100
+
+
+class Abandoned(BaseException):
+    """A third SIGINT/SIGTERM while ``neuromorph run`` writes its files: stop now; the files that
+    are complete stay, partly written ones are removed (they are temporary files until complete)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+class _StopSignals:
+    """SIGINT/SIGTERM handlers for ``neuromorph run``: the first asks the run to stop at the next step
+    boundary (``self.signum`` set), the second is acknowledged (the files are still finished), a third
+    raises :class:`Abandoned`. The previous handlers come back on exit; outside the main thread nothing
+    is installed."""
+
+    def __init__(self, quiet: bool = False):
+        self.signum: int | None = None
+        self.count = 0
+        self.quiet = quiet
+        self._old: dict = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in STOP_SIGNALS:
+                signum = getattr(signal, name, None)
+                if signum is not None:
+                    try:
+                        self._old[signum] = signal.signal(signum, self._handle)
+                    except (ValueError, OSError):
+                        pass
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for signum, handler in self._old.items():
+            signal.signal(signum, handler)
+        self._old = {}
+        return False
+
+    def _handle(self, signum, frame):
+        self.count += 1
+        name = _signal_name(signum)
+        if self.count == 1:
+            self.signum = signum
+            msg = f"neuromorph: {name}: stopping at the next step boundary; writing what was simulated so far"
+        elif self.count == 2:
+            msg = f"neuromorph: {name} again: still writing the files; a third signal abandons the unfinished ones"
+        else:
+            raise Abandoned(signum)
+        if not self.quiet:
+            try:  # os.write, not print: a handler may run inside another write to stderr
+                os.write(2, (msg + "\n").encode())
+            except OSError:
+                pass
+
+
+class _RunLog:
+    """While active, what the simulator prints on stdout (file descriptor 1: NEST, PyNN, sPyNNaker)
+    and Python warnings and log records of level WARNING and above go to ``run.log`` in --out, not to
+    the terminal. The log is a temporary file until it is complete; an empty log is not kept."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.written = False
+
+    def __enter__(self):
+        import logging
+
+        from .atomic import atomic_path
+
+        self._ctx = atomic_path(self.path, fsync=False)
+        tmp = self._ctx.__enter__()
+        self._fh = open(tmp, "w", buffering=1, encoding="utf-8", errors="replace")
+        self._handler = logging.StreamHandler(self._fh)
+        self._handler.setLevel(logging.WARNING)
+        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(self._handler)
+        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
+        logging.captureWarnings(True)
+        self._saved_fd = None
+        _flush_stdout()
+        self._saved_stdout, sys.stdout = sys.stdout, self._fh  # Python-level prints of the simulator
+        try:
+            self._saved_fd = os.dup(1)
+            os.dup2(self._fh.fileno(), 1)
+        except (OSError, ValueError):
+            self._saved_fd = None
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        import logging
+
+        _flush_stdout()
+        sys.stdout = self._saved_stdout
+        if self._saved_fd is not None:
+            os.dup2(self._saved_fd, 1)
+            os.close(self._saved_fd)
+        if not self._warnings_were_captured:
+            logging.captureWarnings(False)
+        logging.getLogger().removeHandler(self._handler)
+        self._fh.close()
+        if exc_type is None and Path(self._fh.name).stat().st_size > 0:
+            self._ctx.__exit__(None, None, None)  # the log becomes run.log
+            self.written = True
+        else:  # an empty log is not kept; after an exception the temporary file goes too
+            self._ctx.__exit__(exc_type or _EmptyLog, exc or _EmptyLog(), tb)
+        return False
+
+
+class _EmptyLog(Exception):
+    pass
+
+
+def _flush_stdout() -> None:
+    for stream in (sys.stdout, sys.__stdout__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    """Create --out; refuse a non-empty one unless ``overwrite``, which removes an earlier run's
+    files (only neuromorph's own output names) so that none of them survives this run."""
+    import shutil
+
+    from .atomic import TEMP_GLOB
+
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        entries = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise CLIError(f"--out {str(out)!r} cannot be created ({exc.strerror})") from None
+    if not entries:
+        return
+    if not overwrite:
+        shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        raise CLIError(f"--out {str(out)!r} is not empty ({shown}); give --overwrite to replace an earlier "
+                       "run's files there, or choose another folder")
+    for pattern in OWN_OUTPUTS + (TEMP_GLOB,):
+        for path in out.glob(pattern):
+            if path.is_file() or path.is_symlink():
+                try:
+                    path.unlink()
+                except OSError as exc:
+                    raise CLIError(f"--overwrite: {path} cannot be removed ({exc.strerror})") from None
+    for name in OWN_FOLDERS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name, ignore_errors=True)
+
+
+class _Progress:
+    """A tqdm bar on stderr (simulated s, simulated s per wall s, ETA), shown once a run has taken
+    more than 2 s and only when stderr is a terminal; nothing with --quiet."""
+
+    def __init__(self, duration_ms: float, quiet: bool):
+        self.bar = None
+        self.last = 0.0
+        if quiet:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:  # a core dependency, but a progress bar is never worth failing a run
+            return
+        try:  # a terminal that reports no width (0 columns) would get an empty bar
+            sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+        except (OSError, ValueError, AttributeError):
+            sized = False
+        self.bar = tqdm(total=duration_ms / 1000.0, unit="sim-s", file=sys.stderr, delay=2.0, leave=False,
+                        disable=None, dynamic_ncols=sized, ncols=None if sized else 100, desc="neuromorph run",
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s simulated "
+                                   "[{elapsed}<{remaining}, {rate_noinv_fmt}]")
+
+    def update(self, time_ms: float) -> None:
+        if self.bar is not None:
+            self.bar.update(max(time_ms / 1000.0 - self.last, 0.0))
+            self.last = time_ms / 1000.0
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _simulate(sim, net, duration: float, stop: _StopSignals, progress: _Progress, segmented: bool) -> None:
+    """``sim.run(duration)`` in segments of about SEGMENT_WALL_S wall time, stopping early at a segment
+    boundary (a step boundary) once ``stop.signum`` is set. Results do not depend on the segments."""
+    total = net.steps(duration, "--duration")
+    if not segmented:
+        if stop.signum is None:
+            sim.run(duration)
+        progress.update(sim.time)
+        return
+    done, seg = 0, min(total, FIRST_SEGMENT_STEPS)
+    while done < total and stop.signum is None:
+        n = min(seg, total - done)
+        t = time.perf_counter()
+        sim.run(n * net.dt)
+        wall = time.perf_counter() - t
+        done += n
+        progress.update(sim.time)
+        seg = max(1, min(10 * n, int(n * SEGMENT_WALL_S / max(wall, 1e-3))))
+
+
 def cmd_run(args) -> int:
-    import numpy as np
-
-    from .simulation import build
-
     net = _load(args.model)
     duration = _positive_ms("duration", args.duration)
     net.steps(duration, "--duration")  # on the dt grid, before anything is built
     options = _backend_options(args)
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"--out {str(out)!r} cannot be created ({exc.strerror})") from None
+    with _StopSignals(quiet=args.quiet) as stop:
+        _prepare_out(out, args.overwrite)
+        return _run(args, net, duration, options, out, stop)
+
+
+def _run(args, net, duration, options, out: Path, stop: _StopSignals) -> int:
+    from .simulation import build
+
     if args.backend == "pynn:spinnaker":
         options["run_dir"] = str(out / "spinnaker")
     files = _Files(out)
-    t0 = time.perf_counter()
-    sim = build(net, backend=args.backend, **options)
-    t1 = time.perf_counter()
-    error: BaseException | None = None
-    try:
-        sim.run(duration)
-    except (Exception, KeyboardInterrupt) as exc:  # keep and write what was recorded before it
-        error = exc
-    t2 = time.perf_counter()
-    batch = int(getattr(sim, "batch", 1) or 1)
-    virtual = args.backend == "pynn:spinnaker" and bool(getattr(sim, "virtual_board", False))
     shown = {k: v for k, v in options.items() if k != "run_dir"}
     summary = {"model": args.model, "backend": args.backend, **shown, "duration_ms": duration,
-               "simulated_ms": sim.time, "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
+               "simulated_ms": 0.0, "interrupted": False, "build_s": None, "run_s": None,
                "populations": {}, "files": files.written}
-    print(f"neuromorph run: {args.model} on {args.backend}"
-          + (" (" + ", ".join(f"{k} {v}" for k, v in shown.items()) + ")" if shown else "")
-          + f": {sim.time:g} of {duration:g} ms simulated, wall {t2 - t0:.2f} s (build {t1 - t0:.2f} s, run {t2 - t1:.2f} s)")
-
-    def write_summary():
-        if error is not None:
-            summary["error"] = f"{type(error).__name__}: {error}"
-        path = out / "summary.json"
-        path.write_text(json.dumps(summary, indent=1, default=str))
-        return path
-
+    lines: list[str] = []  # stdout, printed once the simulator's own output is no longer captured
+    error: BaseException | None = None
+    abandoned = False
+    sim = None
+    log = _RunLog(out / "run.log")
+    t0 = time.perf_counter()
+    t1 = t2 = t0
     try:
-        recorded: dict[str, list[str]] = {}
-        for rec in net.recordings:
-            seen = recorded.setdefault(rec.target, [])
-            seen += [v for v in rec.variables if v not in seen]
-        # spikes first: spikes.csv grows one population at a time, spikes.npz follows
-        spike_pops = [label for label in net.populations if "spikes" in recorded.get(label, [])]
-        npz = {}
-        seconds = max(sim.time, 0.0) / 1000.0
-        csv_path = out / "spikes.csv" if spike_pops else None
-        if csv_path is not None:
-            files.used.add("spikes.csv")
-            with csv_path.open("w") as fh:
-                fh.write("population,trial,neuron,time_ms\n" if batch > 1 else "population,neuron,time_ms\n")
-        if virtual:
-            print("  VIRTUAL SpiNNaker board: the network was mapped, not run, so it produced no spikes (see the note below)")
-        print(f"  {'population':<16} {'cells':>6}  {'type':<20} {'spikes':>8}  {'rate (Hz)':>9}")
-        for label, pop in net.populations.items():
-            kind = type(pop.celltype).__name__
-            if label not in spike_pops:
-                print(f"  {label:<16} {pop.size:>6}  {kind:<20} {'-':>8}  {'-':>9}   (spikes not recorded)")
-                continue
-            spikes = sim.spikes(label)
-            trials = spikes if batch > 1 else [spikes]
-            rows_t, rows_i, rows_b = [], [], []
-            with csv_path.open("a") as fh:
-                for b, trial in enumerate(trials):
-                    for i, times in enumerate(trial):
-                        times = np.asarray(times, dtype=float)
-                        for t in times:
-                            fh.write(f"{label},{b},{i},{t:.12g}\n" if batch > 1 else f"{label},{i},{t:.12g}\n")
-                        rows_t.append(times)
-                        rows_i.append(np.full(len(times), i, dtype=np.int64))
-                        rows_b.append(np.full(len(times), b, dtype=np.int64))
-            count = int(sum(len(t) for t in rows_t))
-            rate = count / (pop.size * batch) / seconds if seconds > 0 else 0.0
-            npz[f"{label}.time_ms"] = np.concatenate(rows_t) if rows_t else np.zeros(0)
-            npz[f"{label}.neuron"] = np.concatenate(rows_i) if rows_i else np.zeros(0, np.int64)
-            if batch > 1:
-                npz[f"{label}.trial"] = np.concatenate(rows_b) if rows_b else np.zeros(0, np.int64)
-            summary["populations"][label] = {"cells": pop.size, "type": kind, "spikes": count, "rate_hz": round(rate, 4)}
-            per = " per trial" if batch > 1 else ("   (virtual board: nothing ran)" if virtual else "")
-            print(f"  {label:<16} {pop.size:>6}  {kind:<20} {count:>8}  {rate:>9.2f}{per}")
-        if csv_path is not None:
-            files.done(csv_path)
-            path = files.name("spikes", ".npz")
-            np.savez(path, **npz)
-            files.done(path)
-        # traces and weights: one .npz each, written as soon as it is read
-        for label, variables in recorded.items():
-            if label in net.projections:
-                rec = next(r for r in net.recordings if r.target == label)
-                times, w = sim.weight_history(label)
-                path = files.name(f"weights_{_safe(label)}", ".npz")
-                np.savez(path, time_ms=times, weights=w, unit=_weight_unit(net, net.projections[label]), every_steps=rec.every)
-                files.done(path)
-                continue
-            for var in variables:
-                if var == "spikes":
-                    continue
-                rec = next(r for r in net.recordings if r.target == label and var in r.variables)
-                trace = sim.trace(label, var)
-                steps = trace.shape[-2]
-                path = files.name(f"trace_{_safe(label)}_{_safe(var)}", ".npz")
-                np.savez(path, trace=trace, time_ms=np.arange(steps) * rec.every * net.dt,
-                         unit=UNITS.get(var, ""), every_steps=rec.every)
-                files.done(path)
-        if args.plot and spike_pops:
-            from .plotting import raster
-
-            groups = [(label, sim.spikes(label) if batch == 1 else sim.spikes(label)[0]) for label in spike_pops]
-            path = raster(groups, max(sim.time, net.dt), files.name("raster", ".png"),
-                          title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""))
-            files.done(path)
-        if not net.recordings:
-            print("  note: the model records nothing, so no spike or trace files were written")
-        if args.backend == "pynn:spinnaker":
-            resources = sim.resources()
-            summary["resources"] = resources
-            print("  SpiNNaker mapping (sPyNNaker's own report):")
-            for key, value in resources.items():
-                if key != "note":
-                    print(f"    {key}: {value}")
-            if virtual:
-                print("  note: no SpiNNaker board is configured, so sPyNNaker mapped the network onto a VIRTUAL "
-                      "board and ran nothing: a virtual board produces no spikes, traces or weight changes. "
-                      "The counts above are empty for that reason; the resources are what a real board would use.")
+        with log:
+            progress = _Progress(duration, args.quiet)
+            try:
+                sim = build(net, backend=args.backend, **options)
+                t1 = time.perf_counter()
+                # sPyNNaker maps and loads the board on every run call: one call there
+                _simulate(sim, net, duration, stop, progress, segmented=args.backend != "pynn:spinnaker")
+            except (Exception, KeyboardInterrupt) as exc:  # keep and write what was recorded before it
+                error = exc
+            finally:
+                progress.close()
+            t2 = time.perf_counter()
+            if sim is None:
+                t1 = t2
+            else:
+                summary["simulated_ms"] = sim.time
+            summary.update(build_s=round(t1 - t0, 3), run_s=round(t2 - t1, 3))
+            if stop.signum is not None:  # next to "interrupted", in place (summary["files"] is shared)
+                items = list(summary.items())
+                summary.clear()
+                for key, value in items:
+                    summary[key] = value
+                    if key == "interrupted":
+                        summary.update(interrupted=True, interrupted_at_ms=summary["simulated_ms"],
+                                       signal=_signal_name(stop.signum))
+            lines.append(f"neuromorph run: {args.model} on {args.backend}"
+                         + (" (" + ", ".join(f"{k} {v}" for k, v in shown.items()) + ")" if shown else "")
+                         + f": {summary['simulated_ms']:g} of {duration:g} ms simulated"
+                         + (f" (stopped by {summary['signal']})" if stop.signum is not None else "")
+                         + f", wall {t2 - t0:.2f} s (build {t1 - t0:.2f} s, run {t2 - t1:.2f} s)")
+            if sim is not None:
+                _write_outputs(args, net, sim, out, files, summary, lines)
+        if log.written:
+            files.done(log.path)
+    except Abandoned:
+        abandoned = True
+        raise
+    except BaseException as exc:
+        if error is None:
+            error = exc
+        raise
     finally:
-        summary_path = write_summary()
-    for path in files.written:
-        print(f"  wrote {path}")
-    print(f"  wrote {summary_path}")
+        if not abandoned:
+            if error is not None:
+                summary["error"] = f"{type(error).__name__}: {error}"
+            from .atomic import write_json
+
+            summary_path = write_json(out / "summary.json", summary, indent=1, default=str)
+            if not args.quiet:
+                _flush_stdout()
+                for line in lines + [f"  wrote {path}" for path in files.written] + [f"  wrote {summary_path}"]:
+                    print(line)
     if error is not None:
         if isinstance(error, KeyboardInterrupt):
+            raise error
+        if sim is None:
             raise error
         if isinstance(error, NeuromorphError):
             raise _prefixed(error, suffix=f" (recordings up to t={sim.time:g} ms written to {out})")
         raise error
+    if stop.signum is not None:
+        name = _signal_name(stop.signum)
+        if summary["interrupted"]:
+            print(f"neuromorph: interrupted by {name} at t={summary['simulated_ms']:g} of {duration:g} ms; "
+                  f"what was simulated is written to {out}", file=sys.stderr)
+        else:  # the signal came after the last step: the run is complete, and so are its files
+            print(f"neuromorph: {name} after the run had finished; every file is written to {out}", file=sys.stderr)
+        return STOP_SIGNALS.get(name, 128 + stop.signum)
     return 0
+
+
+def _write_outputs(args, net, sim, out: Path, files: "_Files", summary: dict, lines: list) -> None:
+    """Every output file of ``neuromorph run``, each written atomically as soon as its data is read."""
+    import numpy as np
+
+    from .atomic import atomic_open, savez_compressed
+
+    say = lines.append
+    batch = int(getattr(sim, "batch", 1) or 1)
+    virtual = args.backend == "pynn:spinnaker" and bool(getattr(sim, "virtual_board", False))
+    recorded: dict[str, list[str]] = {}
+    for rec in net.recordings:
+        seen = recorded.setdefault(rec.target, [])
+        seen += [v for v in rec.variables if v not in seen]
+    # spikes first: spikes.csv and spikes.npz
+    spike_pops = [label for label in net.populations if "spikes" in recorded.get(label, [])]
+    npz = {}
+    seconds = max(sim.time, 0.0) / 1000.0
+    if virtual:
+        say("  VIRTUAL SpiNNaker board: the network was mapped, not run, so it produced no spikes (see the note below)")
+    say(f"  {'population':<16} {'cells':>6}  {'type':<20} {'spikes':>8}  {'rate (Hz)':>9}")
+    csv_rows = ["population,trial,neuron,time_ms\n" if batch > 1 else "population,neuron,time_ms\n"]
+    spikes_of = {}
+    for label, pop in net.populations.items():
+        kind = type(pop.celltype).__name__
+        if label not in spike_pops:
+            say(f"  {label:<16} {pop.size:>6}  {kind:<20} {'-':>8}  {'-':>9}   (spikes not recorded)")
+            continue
+        spikes = spikes_of[label] = sim.spikes(label)
+        trials = spikes if batch > 1 else [spikes]
+        rows_t, rows_i, rows_b = [], [], []
+        for b, trial in enumerate(trials):
+            for i, times in enumerate(trial):
+                times = np.asarray(times, dtype=float)
+                prefix = f"{label},{b},{i}," if batch > 1 else f"{label},{i},"
+                csv_rows.extend(f"{prefix}{t:.12g}\n" for t in times)
+                rows_t.append(times)
+                rows_i.append(np.full(len(times), i, dtype=np.int64))
+                rows_b.append(np.full(len(times), b, dtype=np.int64))
+        count = int(sum(len(t) for t in rows_t))
+        rate = count / (pop.size * batch) / seconds if seconds > 0 else 0.0
+        npz[f"{label}.time_ms"] = np.concatenate(rows_t) if rows_t else np.zeros(0)
+        npz[f"{label}.neuron"] = np.concatenate(rows_i) if rows_i else np.zeros(0, np.int64)
+        if batch > 1:
+            npz[f"{label}.trial"] = np.concatenate(rows_b) if rows_b else np.zeros(0, np.int64)
+        summary["populations"][label] = {"cells": pop.size, "type": kind, "spikes": count, "rate_hz": round(rate, 4)}
+        per = " per trial" if batch > 1 else ("   (virtual board: nothing ran)" if virtual else "")
+        say(f"  {label:<16} {pop.size:>6}  {kind:<20} {count:>8}  {rate:>9.2f}{per}")
+    if spike_pops:
+        path = files.name("spikes", ".csv")
+        with atomic_open(path, "w") as fh:
+            fh.writelines(csv_rows)
+        files.done(path)
+        path = files.name("spikes", ".npz")
+        savez_compressed(path, **npz)
+        files.done(path)
+    del csv_rows
+    # traces and weights: one compressed .npz each, written as soon as it is read
+    for label, variables in recorded.items():
+        if label in net.projections:
+            rec = next(r for r in net.recordings if r.target == label)
+            times, pre, post, w = sim.weight_history(label, format="list")
+            path = files.name(f"weights_{_safe(label)}", ".npz")
+            savez_compressed(path, pre=pre, post=post, times_ms=np.asarray(times, dtype=float), weight=w,
+                             unit=_weight_unit(net, net.projections[label]), every_steps=rec.every)
+            files.done(path)
+            continue
+        for var in variables:
+            if var == "spikes":
+                continue
+            rec = next(r for r in net.recordings if r.target == label and var in r.variables)
+            trace = sim.trace(label, var)
+            steps = trace.shape[-2]
+            path = files.name(f"trace_{_safe(label)}_{_safe(var)}", ".npz")
+            savez_compressed(path, trace=trace, time_ms=np.arange(steps) * rec.every * net.dt,
+                             unit=UNITS.get(var, ""), every_steps=rec.every)
+            files.done(path)
+    if args.plot and spike_pops:
+        from .plotting import raster
+
+        groups = [(label, spikes_of[label] if batch == 1 else spikes_of[label][0]) for label in spike_pops]
+        path = files.name("raster", ".png")
+        raster(groups, max(sim.time, net.dt), path,
+               title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""))
+        files.done(path)
+    if not net.recordings:
+        say("  note: the model records nothing, so no spike or trace files were written")
+    if args.backend == "pynn:spinnaker":
+        resources = sim.resources()
+        summary["resources"] = resources
+        say("  SpiNNaker mapping (sPyNNaker's own report):")
+        for key, value in resources.items():
+            if key != "note":
+                say(f"    {key}: {value}")
+        if virtual:
+            say("  note: no SpiNNaker board is configured, so sPyNNaker mapped the network onto a VIRTUAL "
+                "board and ran nothing: a virtual board produces no spikes, traces or weight changes. "
+                "The counts above are empty for that reason; the resources are what a real board would use.")
 
 
 # -- info ------------------------------------------------------------------------------------
@@ -389,7 +677,7 @@ def cmd_demo(args) -> int:
 
     duration = _positive_ms("duration", args.duration)
     run_demo(args.out, duration_ms=duration, device=args.device, numerics=args.numerics, seed=args.seed,
-             plot=not args.no_plot)
+             plot=not args.no_plot, echo=(lambda *a, **k: None) if args.quiet else print)
     return 0
 
 
@@ -433,7 +721,8 @@ def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="neuromorph",
                  description="Run one spiking-network description on snnTorch/PyTorch (CPU/CUDA) or PyNN "
                              "(NEST, Brian2, SpiNNaker). Times in ms, potentials in mV, currents in nA.",
-                 epilog="Exit codes: 0 ok, 2 bad input (one line on stderr), 1 internal error. "
+                 epilog="Exit codes: 0 ok, 2 bad input (one line on stderr), 1 internal error, 130/143 interrupted "
+                        "(SIGINT/SIGTERM). "
                         "Docs: docs/cli.md")
     from . import __version__
 
@@ -451,12 +740,18 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a model JSON file, write its recordings and print a summary",
                        description="Load MODEL.json, build it on a backend, run it and write the recordings "
-                                   "(spikes.csv/.npz, trace_*.npz, weights_*.npz, summary.json) to --out.")
+                                   "(spikes.csv/.npz, trace_*.npz, weights_*.npz, summary.json, run.log) to --out. SIGINT or "
+                                   "SIGTERM stops the run at a step boundary and writes what was simulated "
+                                   "(exit code 130 or 143).")
     r.add_argument("model", metavar="MODEL.json")
     backend_opts(r, "torch")
     r.add_argument("--duration", type=float, default=100.0, metavar="MS", help="simulated time in ms (default 100)")
     r.add_argument("--out", default="neuromorph_out", metavar="DIR", help="output folder (default ./neuromorph_out)")
     r.add_argument("--plot", action="store_true", help="also write raster.png of the recorded spikes")
+    r.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty --out, removing an earlier run's files there (refused without it)")
+    r.add_argument("--quiet", "-q", action="store_true",
+                   help="print nothing but errors (no summary, no progress bar); the files are the same")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check a model JSON file and summarise it",
@@ -480,6 +775,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--numerics", default="spinnaker", choices=NUMERICS, help="default spinnaker")
     d.add_argument("--seed", type=int, default=0, metavar="N", help="network and input seed (default 0)")
     d.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    d.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     d.set_defaults(func=cmd_demo)
 
     t = sub.add_parser("task", help="paper tasks: ca3-cam, spatial-pattern (arguments are passed on; try --help)",
@@ -514,6 +810,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("neuromorph: interrupted", file=sys.stderr)
         return 130
+    except Abandoned as exc:
+        print(f"neuromorph: {_signal_name(exc.signum)} a third time: stopped writing; only complete files are "
+              "left", file=sys.stderr)
+        return STOP_SIGNALS.get(_signal_name(exc.signum), 128 + exc.signum)
     except BrokenPipeError:  # e.g. `neuromorph info | head`
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import neuromorph as nm
+from neuromorph.atomic import write_text
 
 N_INPUT, N_EXC, N_INH = 100, 80, 20
 INPUT_RATE_HZ = 15.0
@@ -69,7 +70,7 @@ def run_demo(out_dir: str | Path = "neuromorph_out", duration_ms: float = 1000.0
     sim.run(duration_ms)
     t2 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "demo_network.json").write_text(net.to_json())
+    write_text(out / "demo_network.json", net.to_json())
 
     n_syn = {label: net.connectivity(label).size for label in net.projections}
     summary = {"backend": "torch", "numerics": numerics, "device": device, "seed": seed, "dt_ms": net.dt,
@@ -105,7 +106,7 @@ def run_demo(out_dir: str | Path = "neuromorph_out", duration_ms: float = 1000.0
         files.insert(0, png)
         summary["raster_png"] = str(png)
     echo(f"  wall time: {t2 - t0:.2f} s (build {t1 - t0:.2f} s, run {t2 - t1:.2f} s)")
-    (out / "demo_summary.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "demo_summary.json", json.dumps(summary, indent=1))
     files.append(out / "demo_summary.json")
     echo("  wrote " + ", ".join(str(f) for f in files))
     return summary
@@ -124,5 +125,7 @@ def _figure(spikes: dict, times, mean_w, duration_ms: float, path: Path, title: 
     axw.set_xlabel("time (ms)")
     axw.set_xlim(0, duration_ms)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from .atomic import savefig
+
+    savefig(fig, path, dpi=110)
     plt.close(fig)

@@ -60,6 +60,8 @@ def raster(groups: Iterable[tuple[str, Sequence[np.ndarray]]], duration_ms: floa
         ax.set_title(title)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=dpi)
+    from .atomic import savefig
+
+    savefig(fig, path, dpi=dpi)
     plt.close(fig)
     return path

@@ -55,6 +55,29 @@ def simulate(net: Network, duration_ms: float, backend: str = "torch", **options
     return sim
 
 
+def load(path, device=None, **options) -> "Simulation":
+    """Resume a simulation from a checkpoint written by ``sim.save(path)``: the same network,
+    options and state, so running on is bit-identical to never having stopped (on the same
+    device). ``device`` moves it (CPU ⇄ CUDA: results may then differ in the last bits)."""
+    import pickle
+    import zipfile
+    try:
+        import torch
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValidationError(f"load: no checkpoint at {str(path)!r}") from None
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        raise ValidationError(f"load: {str(path)!r} is not a readable neuromorph checkpoint ({type(exc).__name__}); "
+                              "give a file written by sim.save()") from None
+    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("neuromorph-checkpoint/"):
+        raise ValidationError(f"load: {str(path)!r} is not a neuromorph checkpoint (no format tag); give a file written by sim.save()")
+    if data["format"] != "neuromorph-checkpoint/1":
+        raise ValidationError(f"load: checkpoint format {data['format']!r} is newer than this neuromorph reads (neuromorph-checkpoint/1)")
+    module = backend_module(data.get("backend", "torch"))
+    from importlib import import_module
+    return import_module(module.__name__ + ".checkpoint").load(data, device=device, **options)
+
+
 class Simulation:
     """What every backend's simulation offers. Times in ms; arrays are numpy."""
 
@@ -104,6 +127,12 @@ class Simulation:
 
     def reset(self) -> None:
         raise NotImplementedError
+
+    def save(self, path) -> None:
+        """Write a checkpoint that :func:`load` resumes (torch backend)."""
+        from .errors import UnsupportedError
+        raise UnsupportedError(f"save: checkpoints are written by the torch backend only, not by {type(self).__name__}; "
+                               "re-run the network from its description (net.to_json()) instead")
 
     def resources(self) -> dict[str, Any]:
         """Hardware resources used (backends that map onto hardware); {} otherwise."""

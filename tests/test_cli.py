@@ -82,7 +82,8 @@ def test_run_writes_spikes_traces_weights_and_summary(capsys, tmp_path):
     assert trace["trace"].shape == (50, 2) and str(trace["unit"]) == "mV"
     assert np.allclose(trace["time_ms"], np.arange(50.0)) and np.allclose(trace["trace"][0], -65.0)
     w = np.load(tmp_path / "weights_input_to_neurons.npz")
-    assert np.allclose(w["time_ms"], [0, 10, 20, 30, 40]) and w["weights"].shape == (5, 2, 2)
+    assert np.allclose(w["times_ms"], [0, 10, 20, 30, 40]) and w["weight"].shape == (5, 4)   # sparse: [samples, nsyn]
+    assert w["pre"].shape == w["post"].shape == (4,) and str(w["unit"]) == "nA"
     assert (tmp_path / "raster.png").stat().st_size > 5000
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["simulated_ms"] == 50.0 and summary["numerics"] == "exact"

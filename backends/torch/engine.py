@@ -476,10 +476,6 @@ class TorchSimulation(Simulation, torch.nn.Module):
             return self.plastic[label].weights()
         return self.static[label].weights()
 
-    def _format(self, fmt):
-        if fmt not in ("array", "list"):
-            raise ValidationError(f"format={fmt!r}; use 'array' ([n_pre, n_post], NaN where no synapse) or 'list' ((pre, post, weight) arrays)")
-
     def _dense(self, label, w: np.ndarray) -> np.ndarray:
         """[b, ..., nsyn] -> [b, ..., n_pre, n_post] with NaN where there is no synapse."""
         t = self.tables[label]
@@ -494,7 +490,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         """Current weights: ``format="array"``: ``[n_pre, n_post]`` (``[batch, ...]`` batched), NaN
         where there is no synapse, for projections up to 2^26 pairs; ``format="list"``: ``(pre,
         post, weight)`` numpy arrays in synapse order (weight ``[batch, nsyn]`` when batched)."""
-        self._format(format)
+        self._weight_format(format)
         label = self._projection(projection).label
         w = self._weight_tensor(label).detach().to(torch.float64).cpu().numpy()
         w = np.broadcast_to(w, (self.batch, w.shape[1])).copy()
@@ -507,7 +503,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
     def weight_history(self, projection, format: str = "array"):
         """Recorded weights: ``(times_ms, [samples, n_pre, n_post])`` (``format="array"``) or
         ``(times_ms, pre, post, [samples, nsyn])`` (``format="list"``); ``[batch, ...]`` batched."""
-        self._format(format)
+        self._weight_format(format)
         label = self._projection(projection).label
         if label not in self._weights:
             raise ValidationError(f"weights of {label!r} were not recorded; add net.record(projection, 'weights', every=k) before build")
@@ -557,6 +553,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
         if not isinstance(src, ArraySource):
             raise ValidationError(f"set_spike_times: {pop.label!r} is not a SpikeSourceArray")
         src.set_times(times)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write a checkpoint (description and all state) that ``nm.load(path)`` resumes
+        bit-identically (backends/torch/checkpoint.py)."""
+        from .checkpoint import save
+        save(self, path)
 
     # -- for mechanisms -----------------------------------------------------------------------
     def synapse_weights(self, label) -> torch.Tensor:

@@ -114,13 +114,18 @@ class PlasticSynapses:
         lo = 0 if self.conv.post_at_zero else 1
         if not any(self._spiked[(u - d) % self.L] for d in self.table.delays if u - d >= lo):
             return
-        taus = u - self.delays_t                                          # [nD]
-        ok = taus >= lo
-        spiked = self.post_spiked.index_select(0, taus.remainder(self.L)) & ok[:, None, None]  # [nD, B, n_post]
-        d_idx, b, j = spiked.nonzero(as_tuple=True)
+        if self.table.single_delay is not None:  # the common case: one ring slot, no delay groups
+            b, j = self.post_spiked[(u - self.table.single_delay) % self.L].nonzero(as_tuple=True)
+            d_idx, group = None, j
+        else:
+            taus = u - self.delays_t                                          # [nD]
+            ok = taus >= lo
+            spiked = self.post_spiked.index_select(0, taus.remainder(self.L)) & ok[:, None, None]  # [nD, B, n_post]
+            d_idx, b, j = spiked.nonzero(as_tuple=True)
+            group = d_idx * self.n_post + j
         if b.numel() == 0:
             return
-        which, pos = expand_groups(self.col_ptr, d_idx * self.n_post + j)
+        which, pos = expand_groups(self.col_ptr, group)
         if pos.numel() == 0:
             return
         syn = self.col_syn.index_select(0, pos)
@@ -130,7 +135,8 @@ class PlasticSynapses:
         delta = u - last_pre
         apply = delta > 0
         if self.nearest and self.conv.placeholder_post:
-            slot = taus.index_select(0, d_idx.index_select(0, which)).remainder(self.L)
+            slot = ((u - self.table.single_delay) % self.L if d_idx is None else
+                    (u - self.delays_t.index_select(0, d_idx.index_select(0, which))).remainder(self.L))
             prev = self.post_prev.view(-1).index_select(0, (slot * self.batch + bb) * self.n_post + j.index_select(0, which))
             apply = apply & (prev <= last_pre)
         k = self.conv.k_plus(delta, None if self.nearest else take2(self.pre_trace, bb, pre), self.nearest)
@@ -164,8 +170,7 @@ class PlasticSynapses:
             last = self.post_last.view(-1).index_select(0, hist)
             valid = (last != NONE) & (v >= 0)
             trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
-            k = self.conv.k_minus(last, arrive - last, arrive, trace, self.nearest)
-            k = torch.where(valid, k, torch.zeros_like(k))
+            k = self.conv.k_minus(last, arrive - last, arrive, trace, self.nearest)  # used where valid only
             idx = flat2(self.p, bb, syn)
             p = self.p.view(-1).index_select(0, idx)
             p = torch.where(valid, self.depress(self.c, p, k).to(p.dtype), p)

@@ -62,15 +62,18 @@ def constants(timing, wd) -> Constants:
 
 # -- NEST (stdp_synapse facilitate/depress in units of w_max) -----------------------------------
 def _nest_potentiate(c, p, k):
+    # NEST: x = w/Wmax; x += lambda·(1−x)^mu·K; w = x < 1 ? x·Wmax : Wmax — min(x, 1)·Wmax is the
+    # same number in both branches (1·Wmax = Wmax exactly), in two kernels instead of four
     x = p / c.w_max
-    n = x + c.lam * (torch.pow(1.0 - x, c.mu) if c.mu else 1.0) * k
-    return torch.where(n < 1.0, n * c.w_max, torch.full_like(n, c.w_max))
+    n = x + (c.lam * torch.pow(1.0 - x, c.mu) * k if c.mu else c.lam * 1.0 * k)
+    return torch.clamp(n, max=1.0) * c.w_max
 
 
 def _nest_depress(c, p, k):
+    # NEST: x −= alpha·lambda·x^mu·K; w = x > 0 ? x·Wmax : 0
     x = p / c.w_max
-    n = x - c.alpha * c.lam * (torch.pow(x, c.mu) if c.mu else 1.0) * k
-    return torch.where(n > 0.0, n * c.w_max, torch.zeros_like(n))
+    n = x - (c.alpha * c.lam * torch.pow(x, c.mu) * k if c.mu else c.alpha * c.lam * 1.0 * k)
+    return torch.clamp(n, min=0.0) * c.w_max
 
 
 register(AdditiveWeightDependence, "nest")((_nest_potentiate, _nest_depress))
