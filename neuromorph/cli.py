@@ -166,7 +166,10 @@ def _backend_options(args) -> dict:
 
 
 #: what ``neuromorph run`` writes into --out (globs); ``--overwrite`` removes these, and nothing else
-OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "summary.json", "run.log")
+OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "summary.json", "run.log",
+               "checkpoint.ckpt")
+#: the checkpoint ``--checkpoint-every`` keeps in --out and ``neuromorph resume`` continues from
+CHECKPOINT = "checkpoint.ckpt"
 OWN_FOLDERS = ("spinnaker",)
 #: signals that stop ``neuromorph run`` at a step boundary, and its exit code after them
 STOP_SIGNALS = {"SIGINT": 130, "SIGTERM": 143}
@@ -377,23 +380,32 @@ class _Progress:
             self.bar = None
 
 
-def _simulate(sim, net, duration: float, stop: _StopSignals, progress: _Progress, segmented: bool) -> None:
-    """``sim.run(duration)`` in segments of about SEGMENT_WALL_S wall time, stopping early at a segment
-    boundary (a step boundary) once ``stop.signum`` is set. Results do not depend on the segments."""
+def _simulate(sim, net, duration: float, stop: _StopSignals, progress: _Progress, segmented: bool,
+              checkpoint: tuple[Path, float] | None = None) -> None:
+    """Run ``sim`` until simulated time ``duration`` (ms; it may already be part way, when resumed)
+    in segments of about SEGMENT_WALL_S wall time, stopping early at a segment boundary (a step
+    boundary) once ``stop.signum`` is set. Results do not depend on the segments. ``checkpoint``:
+    ``(path, every_ms)``: a checkpoint at every multiple of every_ms (segments end there)."""
     total = net.steps(duration, "--duration")
+    done = int(round(sim.time / net.dt))
     if not segmented:
         if stop.signum is None:
-            sim.run(duration)
+            sim.run((total - done) * net.dt)
         progress.update(sim.time)
         return
-    done, seg = 0, min(total, FIRST_SEGMENT_STEPS)
+    every = net.steps(checkpoint[1], "--checkpoint-every") if checkpoint else 0
+    seg = min(total - done, FIRST_SEGMENT_STEPS)
     while done < total and stop.signum is None:
         n = min(seg, total - done)
+        if every:
+            n = min(n, every - done % every)
         t = time.perf_counter()
         sim.run(n * net.dt)
         wall = time.perf_counter() - t
         done += n
         progress.update(sim.time)
+        if every and done % every == 0 and done < total:
+            sim.save(checkpoint[0])
         seg = max(1, min(10 * n, int(n * SEGMENT_WALL_S / max(wall, 1e-3))))
 
 
@@ -402,13 +414,42 @@ def cmd_run(args) -> int:
     duration = _positive_ms("duration", args.duration)
     net.steps(duration, "--duration")  # on the dt grid, before anything is built
     options = _backend_options(args)
+    if args.checkpoint_every is not None:
+        net.steps(_positive_ms("checkpoint-every", args.checkpoint_every), "--checkpoint-every")
+        if args.backend != "torch":
+            raise CLIError(f"--checkpoint-every needs the torch backend (checkpoints hold its state), not {args.backend!r}")
     out = Path(args.out)
     with _StopSignals(quiet=args.quiet) as stop:
         _prepare_out(out, args.overwrite)
         return _run(args, net, duration, options, out, stop)
 
 
-def _run(args, net, duration, options, out: Path, stop: _StopSignals) -> int:
+def cmd_resume(args) -> int:
+    """Continue a ``neuromorph run --checkpoint-every`` from DIR's checkpoint, into DIR."""
+    import json
+
+    from .simulation import load
+
+    out = Path(args.dir)
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"resume: {str(out / 'summary.json')!r} cannot be read ({type(exc).__name__}); give the --out "
+                       "folder of a `neuromorph run --checkpoint-every` run") from None
+    if not (out / CHECKPOINT).is_file():
+        raise CLIError(f"resume: no {CHECKPOINT} in {str(out)!r}; runs write one with --checkpoint-every MS")
+    duration = _positive_ms("duration", args.duration) if args.duration is not None else float(summary["duration_ms"])
+    sim = load(out / CHECKPOINT)
+    if duration < sim.time:
+        raise CLIError(f"resume: the checkpoint is at t={sim.time:g} ms, beyond --duration {duration:g} ms")
+    run_args = argparse.Namespace(model=summary.get("model", "?"), backend="torch", plot=bool(summary.get("plot")),
+                                  quiet=args.quiet, checkpoint_every=summary.get("checkpoint_every_ms"))
+    options = {k: summary[k] for k in ("numerics", "device", "batch") if k in summary}
+    with _StopSignals(quiet=args.quiet) as stop:
+        return _run(run_args, sim.net, duration, options, out, stop, sim=sim)
+
+
+def _run(args, net, duration, options, out: Path, stop: _StopSignals, sim=None) -> int:
     from .simulation import build
 
     if args.backend == "pynn:spinnaker":
@@ -417,11 +458,17 @@ def _run(args, net, duration, options, out: Path, stop: _StopSignals) -> int:
     shown = {k: v for k, v in options.items() if k != "run_dir"}
     summary = {"model": args.model, "backend": args.backend, **shown, "duration_ms": duration,
                "simulated_ms": 0.0, "interrupted": False, "build_s": None, "run_s": None,
-               "populations": {}, "files": files.written}
+               "populations": {}, "files": files.written, "plot": bool(args.plot)}
+    checkpoint = None
+    if getattr(args, "checkpoint_every", None) is not None:
+        checkpoint = (out / CHECKPOINT, float(args.checkpoint_every))
+        summary["checkpoint_every_ms"] = checkpoint[1]
+    resumed_at = sim.time if sim is not None else None
+    if resumed_at is not None:
+        summary["resumed_at_ms"] = resumed_at
     lines: list[str] = []  # stdout, printed once the simulator's own output is no longer captured
     error: BaseException | None = None
     abandoned = False
-    sim = None
     log = _RunLog(out / "run.log")
     t0 = time.perf_counter()
     t1 = t2 = t0
@@ -429,10 +476,16 @@ def _run(args, net, duration, options, out: Path, stop: _StopSignals) -> int:
         with log:
             progress = _Progress(duration, args.quiet)
             try:
-                sim = build(net, backend=args.backend, **options)
+                if sim is None:
+                    sim = build(net, backend=args.backend, **options)
                 t1 = time.perf_counter()
                 # sPyNNaker maps and loads the board on every run call: one call there
-                _simulate(sim, net, duration, stop, progress, segmented=args.backend != "pynn:spinnaker")
+                _simulate(sim, net, duration, stop, progress, segmented=args.backend != "pynn:spinnaker",
+                          checkpoint=checkpoint)
+                if checkpoint is not None:  # where it stopped (the end, or a signal): resumable from here
+                    sim.save(checkpoint[0])
+                    files.done(checkpoint[0])
+                    summary["checkpoint_ms"] = sim.time
             except (Exception, KeyboardInterrupt) as exc:  # keep and write what was recorded before it
                 error = exc
             finally:
@@ -752,7 +805,19 @@ def parser() -> argparse.ArgumentParser:
                    help="write into a non-empty --out, removing an earlier run's files there (refused without it)")
     r.add_argument("--quiet", "-q", action="store_true",
                    help="print nothing but errors (no summary, no progress bar); the files are the same")
+    r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                   help=f"torch only: write {CHECKPOINT} to --out every MS simulated and where the run stops; "
+                        "`neuromorph resume DIR` continues from it bit-identically")
     r.set_defaults(func=cmd_run)
+
+    rs = sub.add_parser("resume", help="continue an interrupted run from its checkpoint",
+                        description=f"Continue a `neuromorph run --checkpoint-every` from DIR/{CHECKPOINT} up to its "
+                                    "--duration (or a new one), writing the whole run's recordings into DIR: the "
+                                    "result is bit-identical to an uninterrupted run.")
+    rs.add_argument("dir", metavar="DIR")
+    rs.add_argument("--duration", type=float, default=None, metavar="MS", help="new end time in ms (default: the run's)")
+    rs.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    rs.set_defaults(func=cmd_resume)
 
     v = sub.add_parser("validate", help="check a model JSON file and summarise it",
                        description="Check MODEL.json (format, version, every parameter) and summarise it; "

@@ -2,6 +2,8 @@
 is bit-identical to one uninterrupted run — spikes, traces, weights and weight history — in every
 torch profile, batched, with STDP, Poisson input and mechanisms. The reference is the same
 network run without stopping."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -101,3 +103,30 @@ def test_load_refuses_what_is_not_a_checkpoint(tmp_path):
     torch.save({"a": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(nm.ValidationError, match="not a neuromorph checkpoint"):
         nm.load(tmp_path / "other.pt")
+
+
+def test_cli_checkpoint_and_resume_equal_one_uninterrupted_run(tmp_path, capsys):
+    """`neuromorph run --checkpoint-every` stopped part way (a shorter --duration stands in for a
+    signal: both end the run at a step boundary and checkpoint there), then `neuromorph resume
+    DIR --duration` to the end, writes the same spikes and weights as one uninterrupted run."""
+    from pathlib import Path
+
+    from neuromorph import cli
+    model = Path(__file__).resolve().parents[1] / "examples" / "ei_stdp.json"
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert cli.main(["run", str(model), "--duration", "300", "--out", str(full), "--numerics", "exact", "-q"]) == 0
+    assert cli.main(["run", str(model), "--duration", "130", "--out", str(part), "--numerics", "exact", "-q",
+                     "--checkpoint-every", "50"]) == 0
+    summary = json.loads((part / "summary.json").read_text())
+    assert summary["checkpoint_ms"] == 130.0 and (part / "checkpoint.ckpt").is_file()
+    assert cli.main(["resume", str(part), "--duration", "300", "-q"]) == 0
+    summary = json.loads((part / "summary.json").read_text())
+    assert summary["resumed_at_ms"] == 130.0 and summary["simulated_ms"] == 300.0
+    for name in [p.name for p in full.glob("*.npz")]:
+        with np.load(full / name) as a, np.load(part / name) as b:
+            assert sorted(a.files) == sorted(b.files)
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}:{key}")
+    assert (full / "spikes.csv").read_text() == (part / "spikes.csv").read_text()
+    assert cli.main(["resume", str(tmp_path / "nothing")]) == 2
+    assert "cannot be read" in capsys.readouterr().err

@@ -176,7 +176,7 @@ def test_trainable_sparse_projection_gets_gradients_through_every_synapse():
     assert not sim.static["p"].dense
     spikes = sim(20.0, outputs=["out"])["out"]
     spikes.sum().backward()
-    g = sim.trainable["w0"].grad
+    g = sim.trainable["p"].grad
     assert g.shape == (1, 4) and torch.isfinite(g).all() and (g != 0).any()
 
 

@@ -24,7 +24,7 @@ def test_surrogate_gradient_reaches_trainable_weights_and_training_reduces_loss(
         spikes = sim(20.0, outputs=["out"])["out"]          # [steps, batch, n]
         loss = ((spikes.sum(0) - target) ** 2).mean()
         loss.backward()
-        assert sim.trainable["w0"].grad is not None and torch.isfinite(sim.trainable["w0"].grad).all()
+        assert sim.trainable["in->out"].grad is not None and torch.isfinite(sim.trainable["in->out"].grad).all()
         opt.step()
         losses.append(loss.item())
     assert losses[0] > 0 and min(losses) < losses[0]

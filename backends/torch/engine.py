@@ -145,7 +145,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
     ``threads``: torch intra-op threads while running on the CPU (default 1: per-step work is
     many small kernels whose thread start-up costs more than it saves, and on a shared machine
     extra threads wait for busy cores; raise it for dense training networks). ``trainable``:
-    static projections whose weights become ``nn.Parameter`` s.
+    static projections whose weights become ``nn.Parameter`` s, in ``sim.trainable`` under the
+    projection's label ("." written "·").
     """
 
     def __init__(self, net, numerics: str = "spinnaker", device="cpu", batch: int = 1, dtype=torch.float64,
@@ -209,7 +210,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
         for label in trainable:
             sp = self.static[label]
             sp.W = torch.nn.Parameter(sp.W.clone())
-            self.trainable[f"w{len(self.trainable)}"] = sp.W
+            # named after the projection (torch forbids "." in parameter names)
+            self.trainable[label.replace(".", "\u00b7")] = sp.W
         # mechanism hooks: extra current [nA] and threshold shift [mV] per population ([batch, n]),
         # a gain per post neuron on a projection's transmitted weights ([batch, 1, n_post])
         self.extra_current = {label: None for label in self.pops}
