@@ -65,7 +65,7 @@ def test_heterogeneous_delays_deliver_each_synapse_at_its_delay():
     its own delay (one scatter for all delays): IF_curr_delta (mV) jumps by w at t + d."""
     net = nm.Network(dt=1.0)
     src = net.spike_source("s", [[5.0]])
-    out = net.population("o", 16, nm.IF_curr_delta(weight_units="mV", tau_m=1e9, cm=1e9))
+    out = net.population("o", 16, nm.IF_curr_delta(weight_units="mV"))
     delays = np.arange(1, 17, dtype=float)
     net.connect(src, out, nm.FromList([(0, j, 0.5 + 0.5 * j, delays[j]) for j in range(16)]), label="p")
     net.record(out, "v")
@@ -209,3 +209,23 @@ def test_capability_table_claims_only_what_is_registered():
             else:
                 with pytest.raises(nm.UnsupportedError):
                     nm.build(net, numerics=numerics)
+
+
+def test_batch_size_per_call():
+    """A training network takes the batch of each call's input at time 0; trial b of a batch-5
+    call equals a batch-1 run on trial b's input."""
+    net = nm.Network(dt=1.0)
+    net.spike_source("in", [[] for _ in range(6)])
+    net.population("out", 3, nm.IF_curr_exp(tau_m=10))
+    net.connect("in", "out", nm.AllToAll(), weight=2.5, label="w")
+    sim = nm.build(net, numerics="exact", trainable=["w"])
+    x = (torch.rand(30, 5, 6, generator=torch.Generator().manual_seed(0)) < 0.3).double()
+    out5 = sim(30.0, outputs=["out"], inputs={"in": x})["out"]
+    assert sim.batch == 5 and out5.shape == (30, 5, 3)
+    sim.reset(batch=1)
+    for b in (0, 3):
+        sim.reset()
+        out1 = sim(30.0, outputs=["out"], inputs={"in": x[:, b:b + 1]})["out"]
+        assert torch.equal(out1[:, 0], out5[:, b])
+    with pytest.raises(nm.UnsupportedError, match="plastic"):
+        nm.build(_ei(), numerics="exact").set_batch(2)

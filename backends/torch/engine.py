@@ -29,7 +29,7 @@ from neuromorph.errors import SimulationError, UnsupportedError, ValidationError
 from neuromorph.numerics import get_profile
 from neuromorph.plasticity import STDP
 from neuromorph.simulation import Simulation
-from neuromorph.validation import finite_array
+from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
 from . import board
 from .memory import check_fits
@@ -51,8 +51,10 @@ def resolve_device(device) -> torch.device:
         return torch.device("cpu")
     try:
         dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValidationError(f"device={device!r} is not a torch device; use 'cpu' or 'cuda'") from None
+    except (RuntimeError, TypeError, ValueError):
+        raise ValidationError(f"device={device!r:.60} is not a torch device; use 'cpu' or 'cuda'") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValidationError(f"device={device!r} is not supported by the torch backend; use 'cpu' or 'cuda'")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValidationError(f"device={device!r} but no CUDA GPU is visible to torch here; use device='cpu'")
     return dev
@@ -153,16 +155,18 @@ class TorchSimulation(Simulation, torch.nn.Module):
                  spike_grad=None, trainable=(), check: bool = True, threads: int | None = 1):
         torch.nn.Module.__init__(self)
         self.net = net
+        if not isinstance(numerics, str):
+            raise ValidationError(f"numerics={numerics!r:.60} is not a profile name; choose one of spinnaker, spinnaker-float, exact")
         self.profile = get_profile(numerics)
         self.numerics = numerics
         self.device = resolve_device(device)
-        if isinstance(batch, bool) or int(batch) != batch or batch < 1:
-            raise ValidationError(f"batch={batch!r} must be a positive integer")
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+            raise ValidationError(f"batch={batch!r:.60} must be a positive integer")
         self.batch = int(batch)
-        if dtype not in (torch.float64, torch.float32):
+        if not isinstance(dtype, torch.dtype) or dtype not in (torch.float64, torch.float32):
             raise ValidationError(f"dtype={dtype!r} must be torch.float64 or torch.float32")
         self.dtype = dtype
-        if threads is not None and (isinstance(threads, bool) or int(threads) != threads or threads < 1):
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
             raise ValidationError(f"threads={threads!r} must be a positive integer (or None to keep torch's setting)")
         self.threads = threads
         from .capabilities import capabilities
@@ -182,6 +186,10 @@ class TorchSimulation(Simulation, torch.nn.Module):
         self.tables: dict[str, SynapseTable] = {}
         self.static: dict[str, _StaticSynapses] = {}
         self.plastic: dict[str, PlasticSynapses] = {}
+        if isinstance(trainable, (str, bytes)) or not isinstance(trainable, (list, tuple, set, frozenset)):
+            raise ValidationError(f"trainable={trainable!r:.60} must be a list of projection labels")
+        if spike_grad is not None and not callable(spike_grad):
+            raise ValidationError(f"spike_grad={spike_grad!r:.60} is not a surrogate gradient; give e.g. snntorch.surrogate.atan()")
         trainable = [net.projection(t).label for t in trainable]
         max_delay = 1
         for proj in net.projections.values():
@@ -190,6 +198,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if table.nsyn:
                 max_delay = max(max_delay, table.max_delay)
             shift = self.shifts.get((proj.post, proj.receptor))
+            if shift is None and self.profile.board_weights and proj.plasticity is not None:
+                # no synapse onto this receptor (e.g. an empty plastic projection): the rule's w_max sets it
+                shift = board.ring_buffer_shift(float(getattr(getattr(proj.plasticity, "weight", None), "w_max", 0.0)))
             lowering = PLASTICITY.get(type(proj.plasticity))
             if lowering is not None:
                 if proj.label in trainable:
@@ -234,9 +245,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
         return out
 
     # -- state ------------------------------------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, batch: int | None = None) -> None:
         """Time, neuron state, plasticity traces, delay buffers and recordings back to their
-        initial values; weights keep their current values (re-set them with set_weights)."""
+        initial values; weights keep their current values (re-set them with set_weights).
+        ``batch``: a new number of trials (see :meth:`set_batch`)."""
+        if batch is not None and batch != self.batch:
+            self.set_batch(batch)
+            return
         self.k = 0
         self._stamp0_done = False
         self._collect = None
@@ -263,12 +278,36 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if hasattr(m, "reset"):
                 m.reset(self)
 
+    def set_batch(self, batch: int) -> None:
+        """Change the number of trials, and reset. Static weights must be shared by the trials
+        (not set per trial) and there must be no STDP projection, whose weights are per trial;
+        spike sources are rebuilt from the description (``set_spike_times`` changes are dropped)."""
+        if isinstance(batch, bool) or int(batch) != batch or batch < 1:
+            raise ValidationError(f"batch={batch!r} must be a positive integer")
+        if self.plastic:
+            raise UnsupportedError(f"set_batch: projection {next(iter(self.plastic))!r} is plastic and holds weights per "
+                                   "trial; build a new simulation with batch=...")
+        per_trial = [label for label, sp in self.static.items() if sp.W.shape[0] != 1]
+        if per_trial:
+            raise UnsupportedError(f"set_batch: projection {per_trial[0]!r} has weights per trial; set shared weights "
+                                   "first (a [n_pre, n_post] or [nsyn] array) or build a new simulation with batch=...")
+        self.batch = int(batch)
+        for pop in self.net.populations.values():
+            if pop.is_source:
+                self.sources[pop.label] = SOURCES[type(pop.celltype)](pop, self.batch, self.dt, self.device, self.net.seed)
+        self._inputs = {}
+        self.reset()
+
     def forward(self, ms: float, outputs=(), inputs=None) -> dict:
         """Run ``ms`` and return the spikes of ``outputs`` (population labels) as tensors
         ``[steps, batch, n]`` that carry snnTorch surrogate gradients to trainable weights.
-        ``inputs``: ``{source label: tensor [steps, batch, n]}`` (see :meth:`set_input`)."""
+        ``inputs``: ``{source label: tensor [steps, batch, n]}`` (see :meth:`set_input`); at time 0
+        their batch may differ from the simulation's, which then takes it (:meth:`set_batch`)."""
         for label in outputs:
             self.net.get(label)
+        sizes = {x.shape[1] for x in (inputs or {}).values() if isinstance(x, torch.Tensor) and x.dim() == 3}
+        if self.k == 0 and len(sizes) == 1 and sizes != {self.batch} and sizes != {1}:
+            self.set_batch(sizes.pop())
         for label, x in (inputs or {}).items():
             self.set_input(label, x)
         self._collect = {label: [] for label in outputs}
@@ -528,7 +567,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         proj = self._projection(projection)
         t = self.tables[proj.label]
         owner = f"set_weights({proj.label!r})"
-        a = np.asarray(weights, dtype=np.float64)
+        a = finite_array(owner, "weights", weights)
         pair = (t.n_pre, t.n_post)
         if a.shape in (pair, (self.batch,) + pair):
             a = (a if a.ndim == 3 else a[None])[:, t.pre_np, t.post_np]
@@ -537,7 +576,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         else:
             raise ValidationError(f"{owner}: shape {a.shape}; give {pair} (pre × post), {(self.batch,) + pair}, "
                                   f"({t.nsyn},) per synapse or {(self.batch, t.nsyn)}")
-        finite_array(owner, "weights", a)
+        bounded_array(owner, "weights", a, hi=MAX_CURRENT, why="weights are at most 1e6 nA or mV so that V and currents stay finite")
         if np.any(a < 0):
             raise ValidationError(f"{owner}: weight {a.min()} < 0; give magnitudes, the receptor sets the sign")
         w = torch.as_tensor(a, dtype=torch.float64, device=self.device)
