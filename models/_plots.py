@@ -29,7 +29,7 @@ def cam_raster(trace: dict, operations: list[dict], cues: int, bits: int, path, 
         if pts:
             t = np.array([p[0] for p in pts])
             i = np.array([p[1] for p in pts])
-            ax.scatter(t, base + i, s=10, marker="|", color=f"C{k % 10}")
+            ax.scatter(t, base + i, s=40, marker="|", linewidths=1.2, color=f"C{k % 10}")
         ticks.append((base + (n - 1) / 2, label))
         base += n + 1
         ax.axhline(base - 1, color="0.85", lw=0.5)

@@ -11,14 +11,36 @@ from typing import Literal
 
 from .errors import ValidationError
 from .registry import description_type
-from .validation import finite, non_negative, positive
+from .validation import (MAX_CURRENT, MAX_DURATION, MAX_FACTOR, MAX_RATE, MAX_TAU, MAX_TIME, MAX_VOLTAGE, MAX_CM,
+                         MIN_CM, MIN_TAU, finite, non_negative, number, positive)
+
+
+#: bounds of each float parameter: (lo, hi, unit, strictly above lo) — docs/schema.md says why
+BOUNDS = {
+    "cm": (MIN_CM, MAX_CM, "nF", False),
+    "tau_m": (MIN_TAU, MAX_TAU, "ms", False), "tau_syn_E": (MIN_TAU, MAX_TAU, "ms", False),
+    "tau_syn_I": (MIN_TAU, MAX_TAU, "ms", False), "tau_refrac": (0.0, MAX_TAU, "ms", False),
+    "v_rest": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV", False), "v_reset": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV", False),
+    "v_thresh": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV", False), "c": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV", False),
+    "i_offset": (-MAX_CURRENT, MAX_CURRENT, "nA", False),
+    "a": (-MAX_FACTOR, MAX_FACTOR, "1/ms", False), "b": (-MAX_FACTOR, MAX_FACTOR, "1/ms", False),
+    "d": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV/ms", False),
+    "rate": (0.0, MAX_RATE, "Hz", False), "start": (0.0, MAX_TIME, "ms", False),
+    "duration": (0.0, MAX_DURATION, "ms", False),
+}
+_WHY = {"ms": "time constants and times are bounded (docs/schema.md)", "nA": "so that V and currents stay finite",
+        "mV": "so that V stays finite", "nF": "so that R = tau_m/cm stays finite", "Hz": "rates are bounded",
+        "1/ms": "so that the Izhikevich state stays finite", "mV/ms": "so that the Izhikevich state stays finite"}
 
 
 def _coerce(obj, owner: str, positive_names=(), non_negative_names=()):
     for f in fields(obj):
         value = getattr(obj, f.name)
         if f.type in ("float", float):
-            if f.name in positive_names:
+            if f.name in BOUNDS:
+                lo, hi, unit, strict = BOUNDS[f.name]
+                v = number(owner, f.name, value, lo, hi, unit, strict_lo=strict, why=_WHY.get(unit, ""))
+            elif f.name in positive_names:
                 v = positive(owner, f.name, value)
             elif f.name in non_negative_names:
                 v = non_negative(owner, f.name, value)
@@ -105,7 +127,7 @@ class IF_curr_delta(CellType):
     def __post_init__(self):
         owner = type(self).__name__
         _coerce(self, owner, positive_names=("cm", "tau_m"), non_negative_names=("tau_refrac",))
-        if self.weight_units not in ("nA", "mV"):
+        if not isinstance(self.weight_units, str) or self.weight_units not in ("nA", "mV"):
             raise ValidationError(
                 f"{owner}: weight_units={self.weight_units!r} is not 'nA' (sPyNNaker: current for one step) or 'mV' (NEST: voltage jump)")
         if self.v_thresh <= self.v_reset:
@@ -195,8 +217,12 @@ class SpikeSourceArray(SourceType):
 
     def __post_init__(self):
         owner = type(self).__name__
+        if isinstance(self.spike_times, (str, bytes, dict)) or any(isinstance(r, (str, bytes, dict)) for r in self.spike_times):
+            raise ValidationError(f"{owner}: spike_times must be one list of times per neuron, got {self.spike_times!r:.60}")
         try:
-            rows = tuple(tuple(finite(owner, "spike_times", t) for t in row) for row in self.spike_times)
+            rows = tuple(tuple(number(owner, "spike_times", t, -MAX_TIME, MAX_TIME, "ms",
+                                      why="times are at most 1e9 ms so that each is an exact whole number of steps")
+                               for t in row) for row in self.spike_times)
         except TypeError:
             raise ValidationError(
                 f"{owner}: spike_times must be one list of times per neuron, got {self.spike_times!r:.60}") from None

@@ -166,7 +166,8 @@ def _backend_options(args) -> dict:
 
 
 #: what ``neuromorph run`` writes into --out (globs); ``--overwrite`` removes these, and nothing else
-OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "summary.json", "run.log",
+OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "traces*.png", "weights*.png",
+               "summary.json", "run.log",
                "checkpoint.ckpt")
 #: the checkpoint ``--checkpoint-every`` keeps in --out and ``neuromorph resume`` continues from
 CHECKPOINT = "checkpoint.ckpt"
@@ -634,6 +635,12 @@ def _write_outputs(args, net, sim, out: Path, files: "_Files", summary: dict, li
         raster(groups, max(sim.time, net.dt), path,
                title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""))
         files.done(path)
+    if args.plot:
+        from .plotting import run_figures
+
+        for path in run_figures(sim, files.name("traces", ".png"), files.name("weights", ".png"),
+                                title=f"{Path(args.model).name} on {args.backend}"):
+            files.done(path)
     if not net.recordings:
         say("  note: the model records nothing, so no spike or trace files were written")
     if args.backend == "pynn:spinnaker":
@@ -800,7 +807,9 @@ def parser() -> argparse.ArgumentParser:
     backend_opts(r, "torch")
     r.add_argument("--duration", type=float, default=100.0, metavar="MS", help="simulated time in ms (default 100)")
     r.add_argument("--out", default="neuromorph_out", metavar="DIR", help="output folder (default ./neuromorph_out)")
-    r.add_argument("--plot", action="store_true", help="also write raster.png of the recorded spikes")
+    r.add_argument("--plot", action="store_true",
+                   help="also write raster.png of the recorded spikes, traces.png of recorded v/currents and "
+                        "weights.png of recorded weights (trial 0 when batched)")
     r.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty --out, removing an earlier run's files there (refused without it)")
     r.add_argument("--quiet", "-q", action="store_true",

@@ -12,11 +12,13 @@ import numpy as np
 
 from .errors import ValidationError
 from .registry import description_type
-from .validation import finite, non_negative
+from .validation import MAX_CURRENT, MAX_TIME, boolean, integer, non_negative, number, seed as _seed
 
 
 #: Random numbers FixedProbability draws at a time (32 MiB of float64)
 CHUNK = 1 << 22
+#: Most (pre, post) pairs FixedProbability draws for one projection (one random number each)
+MAX_DRAWS = 10 ** 11
 
 
 class Connector:
@@ -64,6 +66,10 @@ class AllToAll(Connector):
     allow_self_connections: bool = True
     sorted_pairs = True
 
+    def __post_init__(self):
+        object.__setattr__(self, "allow_self_connections",
+                           boolean("AllToAll", "allow_self_connections", self.allow_self_connections))
+
     def connections(self, n_pre, n_post, same_population, seed):
         if same_population and not self.allow_self_connections:
             # row i holds every j except i: count 0..n-2 and step over the diagonal
@@ -91,16 +97,22 @@ class FromList(Connector):
     def __post_init__(self):
         rows = []
         width = None
+        if isinstance(self.conn_list, (str, bytes, dict)) or not hasattr(self.conn_list, "__iter__"):
+            raise ValidationError(f"FromList: conn_list={self.conn_list!r:.60} must be a list of (i, j[, weight[, delay]]) rows")
         for row in self.conn_list:
+            if isinstance(row, (str, bytes, dict)) or not hasattr(row, "__len__"):
+                raise ValidationError(f"FromList: connection {row!r:.60} must be (i, j[, weight[, delay]])")
             row = tuple(row)
             if len(row) not in (2, 3, 4) or (width is not None and len(row) != width):
-                raise ValidationError(f"FromList: connection {row!r} must be (i, j[, weight[, delay]]), all rows the same length")
+                raise ValidationError(f"FromList: connection {row!r:.60} must be (i, j[, weight[, delay]]), all rows the same length")
             width = len(row)
-            i, j = row[0], row[1]
-            if int(i) != i or int(j) != j or i < 0 or j < 0:
-                raise ValidationError(f"FromList: indices in {row!r} must be non-negative integers")
-            rest = tuple(finite("FromList", "weight" if k == 0 else "delay", v) for k, v in enumerate(row[2:]))
-            rows.append((int(i), int(j)) + rest)
+            i = integer("FromList", f"pre index in {row!r:.40}", row[0], 0, 2 ** 62)
+            j = integer("FromList", f"post index in {row!r:.40}", row[1], 0, 2 ** 62)
+            rest = tuple(number("FromList", "weight" if k == 0 else "delay", v, -MAX_CURRENT if k == 0 else -MAX_TIME,
+                                MAX_CURRENT if k == 0 else MAX_TIME,
+                                why="weights are at most 1e6 nA or mV" if k == 0 else "delays are at most 1e9 ms")
+                         for k, v in enumerate(row[2:]))
+            rows.append((i, j) + rest)
         object.__setattr__(self, "conn_list", tuple(rows))
 
     def connections(self, n_pre, n_post, same_population, seed):
@@ -145,12 +157,18 @@ class FixedProbability(Connector):
         if p > 1:
             raise ValidationError(f"FixedProbability: p={p} must be in [0, 1]")
         object.__setattr__(self, "p", p)
-        if self.seed is not None and (int(self.seed) != self.seed):
-            raise ValidationError(f"FixedProbability: seed={self.seed!r} must be an integer")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _seed("FixedProbability", "seed", self.seed))
+        object.__setattr__(self, "allow_self_connections",
+                           boolean("FixedProbability", "allow_self_connections", self.allow_self_connections))
 
     sorted_pairs = True
 
     def connections(self, n_pre, n_post, same_population, seed):
+        if n_pre * n_post > MAX_DRAWS:
+            raise ValidationError(
+                f"FixedProbability: {n_pre:,} × {n_post:,} = {n_pre * n_post:,} pairs to draw, above the limit of {MAX_DRAWS:,} "
+                "(about 20 minutes of drawing); use smaller populations or FromList with pairs drawn elsewhere")
         rng = np.random.default_rng(self.seed if self.seed is not None else seed)
         no_self = same_population and not self.allow_self_connections
         # Filled in place, so the lists cost their final size only (no chunk list + concatenate).

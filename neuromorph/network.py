@@ -18,7 +18,8 @@ from .connectors import Connector
 from .errors import ValidationError
 from .plasticity import STDP
 from .registry import description_type
-from .validation import finite, finite_array, positive, steps
+from .validation import (MAX_CURRENT, MAX_SIZE, MAX_TIME, MAX_VOLTAGE, MIN_DT, bounded_array, finite, finite_array,
+                         integer, number, seed as _seed, steps)
 
 RECEPTORS = ("excitatory", "inhibitory")
 
@@ -184,10 +185,9 @@ class Network:
     """
 
     def __init__(self, dt: float = 1.0, seed: int = 0):
-        self.dt = positive("Network", "dt", dt, "ms")
-        if isinstance(seed, bool) or int(seed) != seed:
-            raise ValidationError(f"Network: seed={seed!r} must be an integer")
-        self.seed = int(seed)
+        self.dt = number("Network", "dt", dt, MIN_DT, MAX_TIME, "ms",
+                         why=f"a step below {MIN_DT:g} ms makes runs of 10**6 steps per ms; times are at most {MAX_TIME:g} ms")
+        self.seed = _seed("Network", "seed", seed)
         self.populations: dict[str, Population] = {}
         self.projections: dict[str, Projection] = {}
         self.recordings: list[Recording] = []
@@ -197,16 +197,22 @@ class Network:
     # -- building ---------------------------------------------------------------------------
     def population(self, label: str, n: int, celltype, initial_values: dict | None = None) -> Population:
         self._check_new_label(label)
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValidationError(f"population {label!r}: size={n!r} must be a positive integer")
+        n = integer(f"population {label!r}", "size", n, 1, MAX_SIZE,
+                    why=f"at most {MAX_SIZE:,} neurons per population; split larger ones")
+        _check_neuron_memory(f"population {label!r}", n)
         if not isinstance(celltype, (CellType, SourceType)):
-            raise ValidationError(f"population {label!r}: {celltype!r} is not a neuron type; use e.g. nm.IF_curr_exp()")
+            raise ValidationError(f"population {label!r}: {celltype!r:.60} is not a neuron type; use e.g. nm.IF_curr_exp()")
         init = {}
+        if initial_values is not None and not isinstance(initial_values, dict):
+            raise ValidationError(f"population {label!r}: initial_values={initial_values!r:.60} must be a mapping "
+                                  "of state variable to value, e.g. {'v': -65.0}")
         for name, value in (initial_values or {}).items():
-            if name not in celltype.state_variables:
+            if not isinstance(name, str) or name not in celltype.state_variables:
                 raise ValidationError(
-                    f"population {label!r}: no state variable {name!r} on {type(celltype).__name__} (has {', '.join(celltype.state_variables) or 'none'})")
-            a = finite_array(f"population {label!r}", f"initial {name}", value)
+                    f"population {label!r}: no state variable {name!r:.40} on {type(celltype).__name__} (has {', '.join(celltype.state_variables) or 'none'})")
+            limit = MAX_CURRENT if name.startswith("isyn") else MAX_VOLTAGE
+            a = bounded_array(f"population {label!r}", f"initial {name}", value, -limit, limit,
+                              why="so that V and currents stay finite")
             if a.ndim > 1 or (a.ndim == 1 and a.size != n):
                 raise ValidationError(f"population {label!r}: initial {name} has shape {a.shape}; give a scalar or {n} values")
             init[name] = float(a) if a.ndim == 0 else tuple(float(x) for x in a)
@@ -215,6 +221,8 @@ class Network:
                 raise ValidationError(f"population {label!r}: {len(celltype.spike_times)} spike-time lists for {n} neurons")
             for row in celltype.spike_times:
                 for t in row:
+                    number(f"population {label!r}", "spike time", t, 0.0, MAX_TIME, "ms",
+                           why="times are at most 1e9 ms so that each is an exact whole number of steps")
                     steps(f"population {label!r}", "spike time", t, self.dt)
         pop = Population(label, int(n), celltype, init)
         self.populations[label] = pop
@@ -231,6 +239,8 @@ class Network:
     def connect(self, pre, post, connector: Connector, weight=0.0, delay=None, receptor: str = "excitatory",
                 plasticity=None, label: str | None = None) -> Projection:
         pre_pop, post_pop = self.get(pre), self.get(post)
+        if label is not None and not isinstance(label, str):
+            raise ValidationError(f"connect: label={label!r:.60} must be a string (or None for a generated one)")
         label = label or f"{pre_pop.label}->{post_pop.label}#{len(self.projections)}"
         self._check_new_label(label)
         owner = f"projection {label!r}"
@@ -238,13 +248,15 @@ class Network:
             raise ValidationError(f"{owner}: post {post_pop.label!r} is a spike source and cannot receive synapses")
         if not isinstance(connector, Connector):
             raise ValidationError(f"{owner}: {connector!r} is not a connector; use nm.OneToOne(), nm.AllToAll(), nm.FromList(), nm.FixedProbability()")
-        if receptor not in RECEPTORS:
-            raise ValidationError(f"{owner}: receptor={receptor!r} must be 'excitatory' or 'inhibitory'")
+        if not isinstance(receptor, str) or receptor not in RECEPTORS:
+            raise ValidationError(f"{owner}: receptor={receptor!r:.60} must be 'excitatory' or 'inhibitory'")
         if plasticity is not None and not isinstance(plasticity, STDP) and not getattr(plasticity, "is_plasticity", False):
             raise ValidationError(f"{owner}: plasticity={plasticity!r} is not a plasticity rule; use nm.STDP(...)")
         delay = self.dt if delay is None else delay
-        weight = _freeze_array(owner, "weight", weight)
-        delay = _freeze_array(owner, "delay", delay)
+        weight = _freeze_array(owner, "weight", weight, -np.inf, MAX_CURRENT,
+                               why=f"weights are magnitudes of at most {MAX_CURRENT:g} nA (or mV) so that V and currents stay finite")
+        delay = _freeze_array(owner, "delay", delay, -np.inf, MAX_TIME,
+                              why=f"delays are at most {MAX_TIME:g} ms so that each is an exact whole number of steps")
         proj = Projection(label, pre_pop.label, post_pop.label, connector, weight, delay, receptor, plasticity)
         self._connectivity[label] = self._resolve(proj, len(self.projections))
         self.projections[label] = proj
@@ -253,9 +265,13 @@ class Network:
     def record(self, target, *variables: str, every: int = 1) -> None:
         """Record ``"spikes"``, state variables (``"v"``, ``"isyn_exc"``, ``"isyn_inh"``) of a
         population, or ``"weights"`` of a projection every ``every`` steps."""
-        if isinstance(every, bool) or int(every) != every or every < 1:
-            raise ValidationError(f"record: every={every!r} must be a positive whole number of steps")
-        label = target if isinstance(target, str) else target.label
+        every = integer("record", "every", every, 1, 10 ** 9, why="a positive whole number of steps")
+        label = target if isinstance(target, str) else getattr(target, "label", None)
+        if not isinstance(label, str):
+            raise ValidationError(f"record: target={target!r:.60} is not a population or projection (or its label)")
+        for v in variables:
+            if not isinstance(v, str):
+                raise ValidationError(f"record: variable {v!r:.60} must be a name (a string) such as 'spikes' or 'v'")
         if label in self.projections:
             for v in variables:
                 if v != "weights":
@@ -274,7 +290,7 @@ class Network:
         """Add a network-level construct (homeostasis, astrocytes, ...); it validates itself
         against this network through ``construct.check(net)``."""
         check = getattr(construct, "check", None)
-        if check is None:
+        if not callable(check) or isinstance(construct, type):
             raise ValidationError(f"add: {construct!r} is not a network construct")
         check(self)
         self.extensions.append(construct)
@@ -283,16 +299,16 @@ class Network:
     # -- queries ----------------------------------------------------------------------------
     def get(self, target) -> Population:
         label = target if isinstance(target, str) else getattr(target, "label", target)
-        if label not in self.populations:
+        if not isinstance(label, str) or label not in self.populations:
             known = ", ".join(self.populations) or "none yet"
-            raise ValidationError(f"no population labelled {label!r} (known: {known})")
+            raise ValidationError(f"no population labelled {label!r:.60} (known: {known})")
         return self.populations[label]
 
     def projection(self, target) -> Projection:
         label = target if isinstance(target, str) else getattr(target, "label", target)
-        if label not in self.projections:
+        if not isinstance(label, str) or label not in self.projections:
             known = ", ".join(self.projections) or "none yet"
-            raise ValidationError(f"no projection labelled {label!r} (known: {known})")
+            raise ValidationError(f"no projection labelled {label!r:.60} (known: {known})")
         return self.projections[label]
 
     def connectivity(self, projection) -> Connectivity:
@@ -300,6 +316,7 @@ class Network:
         return self._connectivity[self.projection(projection).label]
 
     def steps(self, ms: float, what: str = "duration") -> int:
+        number("run", what, ms, 0.0, MAX_TIME, "ms", why=f"one run is at most {MAX_TIME:g} ms; run in segments")
         return steps("run", what, ms, self.dt)
 
     # -- JSON -------------------------------------------------------------------------------
@@ -311,6 +328,8 @@ class Network:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Network":
+        """The network a ``to_dict()`` describes; a one-line ValidationError for anything invalid
+        (checked against the schema neuromorph/schema/network-v1.json first, docs/schema.md)."""
         return serialization.network_from_dict(data, cls)
 
     @classmethod
@@ -320,7 +339,7 @@ class Network:
     # -- internals --------------------------------------------------------------------------
     def _check_new_label(self, label):
         if not isinstance(label, str) or not label:
-            raise ValidationError(f"label {label!r} must be a non-empty string")
+            raise ValidationError(f"label {label!r:.60} must be a non-empty string")
         if label in self.populations or label in self.projections:
             raise ValidationError(f"label {label!r} is already used; labels must be unique")
 
@@ -353,6 +372,20 @@ class Network:
         return Connectivity(n_pre, n_post, pre, post, weight, dsteps, label=proj.label)
 
 
+#: Bytes of description and simulation state per neuron counted by the size check (state
+#: variables, spike flags, ring-buffer rows; a lower bound — backends check their own need).
+BYTES_PER_NEURON = 64
+
+
+def _check_neuron_memory(owner, n: int):
+    available = available_memory()
+    need = n * BYTES_PER_NEURON
+    if available is not None and need > available:
+        raise ValidationError(
+            f"{owner}: size={n:,} neurons need at least {need / 2**30:.1f} GiB ({BYTES_PER_NEURON} bytes per neuron) but only "
+            f"{available / 2**30:.1f} GiB are available; use fewer neurons or a machine with more memory")
+
+
 def _check_memory(owner, connector, n_pre, n_post, same_population):
     """Refuse a projection whose synapse lists cannot fit, before anything is allocated."""
     estimate = connector.expected_size(n_pre, n_post, same_population)
@@ -381,10 +414,10 @@ def _delay_steps(owner, delay, dt, n: int) -> np.ndarray:
     return k.astype(np.int64)
 
 
-def _freeze_array(owner, name, value):
-    if np.isscalar(value) and not isinstance(value, (str, bool)):
-        return finite(owner, name, value)
-    a = finite_array(owner, name, value)
+def _freeze_array(owner, name, value, lo=-np.inf, hi=np.inf, why=""):
+    if np.isscalar(value) and not isinstance(value, (str, bool, np.bool_)):
+        return number(owner, name, value, lo, hi, why=why)
+    a = bounded_array(owner, name, value, lo, hi, why=why)
     if a.ndim == 0:
         return float(a)
     a.setflags(write=False)

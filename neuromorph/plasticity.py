@@ -12,7 +12,7 @@ from typing import Literal
 
 from .errors import ValidationError
 from .registry import description_type
-from .validation import finite, positive
+from .validation import MAX_CURRENT, MAX_FACTOR, MAX_TAU, MIN_TAU, number
 
 
 class TimingRule:
@@ -21,9 +21,11 @@ class TimingRule:
     def __post_init__(self):
         owner = type(self).__name__
         for name in ("tau_plus", "tau_minus"):
-            object.__setattr__(self, name, positive(owner, name, getattr(self, name), "ms"))
+            object.__setattr__(self, name, number(owner, name, getattr(self, name), MIN_TAU, MAX_TAU, "ms",
+                                                  why="time constants are bounded (docs/schema.md)"))
         for name in ("A_plus", "A_minus"):
-            object.__setattr__(self, name, finite(owner, name, getattr(self, name)))
+            object.__setattr__(self, name, number(owner, name, getattr(self, name), -MAX_FACTOR, MAX_FACTOR,
+                                                  why="so that weights stay finite"))
 
 
 @description_type
@@ -53,8 +55,8 @@ class SpikeNearestPairRule(TimingRule):
 class WeightDependence:
     def __post_init__(self):
         owner = type(self).__name__
-        w_min = finite(owner, "w_min", self.w_min)
-        w_max = finite(owner, "w_max", self.w_max)
+        w_min = number(owner, "w_min", self.w_min, -MAX_CURRENT, MAX_CURRENT, why="weights are at most 1e6 nA or mV")
+        w_max = number(owner, "w_max", self.w_max, -MAX_CURRENT, MAX_CURRENT, why="weights are at most 1e6 nA or mV")
         if w_max < w_min:
             raise ValidationError(f"{owner}: w_max={w_max} is below w_min={w_min}")
         if w_min < 0:
@@ -79,7 +81,7 @@ class AdditiveWeightDependence(WeightDependence):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.step not in ("absolute", "times_w_max"):
+        if not isinstance(self.step, str) or self.step not in ("absolute", "times_w_max"):
             raise ValidationError(f"AdditiveWeightDependence: step={self.step!r} must be 'absolute' or 'times_w_max'")
 
     def scale(self) -> float:

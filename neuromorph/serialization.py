@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from . import model_schema
 from .errors import ValidationError
 from .registry import DESCRIPTION_TYPES
 
@@ -25,10 +26,19 @@ def dumps(data: dict, indent=1) -> str:
 
 
 def loads(text: str) -> dict:
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("model JSON: not UTF-8 text; give a neuromorph JSON file") from None
+    if not isinstance(text, str):
+        raise ValidationError(f"model JSON: expected the text of a model file (str), got {type(text).__name__}")
     try:
-        data = json.loads(text)
+        data = json.loads(text)  # NaN/Infinity/1e999 parse; model_schema.check refuses them by path
     except json.JSONDecodeError as exc:
         raise ValidationError(f"model JSON: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ValidationError("model JSON: nested too deeply to be a neuromorph network (a network is at most 6 levels deep)") from None
     if not isinstance(data, dict):
         raise ValidationError("model JSON: the top level must be an object")
     return data
@@ -58,7 +68,7 @@ def obj_from_dict(data, where: str):
     if not isinstance(data, dict):
         return data
     name = data.get("type")
-    cls = DESCRIPTION_TYPES.get(name)
+    cls = DESCRIPTION_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValidationError(f"model JSON: {where}: unknown type {name!r} (known: {', '.join(sorted(DESCRIPTION_TYPES))})")
     names = {f.name for f in dataclasses.fields(cls)}
@@ -68,8 +78,10 @@ def obj_from_dict(data, where: str):
     kwargs = {k: obj_from_dict(v, f"{where}.{k}") for k, v in data.items() if k != "type"}
     try:
         return cls(**kwargs)
-    except TypeError as exc:
+    except ValidationError as exc:
         raise ValidationError(f"model JSON: {where}: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationError(f"model JSON: {where}: {' '.join(str(exc).split())}") from None
 
 
 def _check_keys(d: dict, allowed: set, where: str):
@@ -93,11 +105,26 @@ def network_to_dict(net) -> dict:
 
 
 def network_from_dict(data: dict, cls):
+    if not isinstance(data, dict):
+        raise ValidationError(f"model JSON: the top level must be an object, not {type(data).__name__}")
     _check_keys(data, {"format", "version", "dt", "seed", "populations", "projections", "recordings", "extensions"}, "top level")
     if data.get("format") != FORMAT:
-        raise ValidationError(f"model JSON: format={data.get('format')!r}; expected {FORMAT!r}")
-    if data.get("version") != VERSION:
-        raise ValidationError(f"model JSON: version={data.get('version')!r} is not supported; this neuromorph reads version {VERSION}")
+        raise ValidationError(f"model JSON: format={_short(data.get('format'))}; expected {FORMAT!r}")
+    if data.get("version") != VERSION or isinstance(data.get("version"), bool):
+        raise ValidationError(f"model JSON: version={_short(data.get('version'))} is not supported; this neuromorph reads version {VERSION}")
+    model_schema.check(data, VERSION)  # structure and JSON types first (docs/schema.md), then meaning
+    try:
+        return _network_from_dict(data, cls)
+    except RecursionError:
+        raise ValidationError("model JSON: nested too deeply to be a neuromorph network") from None
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _network_from_dict(data: dict, cls):
     net = cls(dt=data.get("dt", 1.0), seed=data.get("seed", 0))
     for i, p in enumerate(data.get("populations", [])):
         _check_keys(p, {"label", "size", "celltype", "initial_values"}, f"populations[{i}]")

@@ -34,7 +34,8 @@ def prepare_run_dir(run_dir=None, board: str | int = 5, machine_name: str | None
     version unless a ``machine_name`` (board host) or ``spalloc_server`` is given."""
     from neuromorph.hardware import load_board, render_config
     profile = load_board(board)
-    path = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="neuromorph-spinnaker-"))
+    # absolute: in_run_dir changes into it and then opens files under it
+    path = (Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="neuromorph-spinnaker-"))).resolve()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

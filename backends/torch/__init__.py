@@ -10,7 +10,16 @@ from .capabilities import capabilities
 from .engine import TorchSimulation
 
 
+#: keyword options ``build`` passes on to TorchSimulation
+OPTIONS = ("numerics", "device", "batch", "dtype", "spike_grad", "trainable", "check", "threads")
+
+
 def build(net, backend: str = "torch", numerics: str = "spinnaker", device="cpu", batch: int = 1, **options):
+    from neuromorph.errors import ValidationError
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise ValidationError(f"build: option(s) {', '.join(sorted(map(str, unknown)))} not understood by backend 'torch' "
+                              f"(accepted: {', '.join(OPTIONS)})")
     return TorchSimulation(net, numerics=numerics, device=device, batch=batch, **options)
 
 

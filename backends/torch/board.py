@@ -25,12 +25,21 @@ def s1615(value: float) -> int:
     return int((Decimal(str(value)) * S1615_ONE).to_integral_value(ROUND_HALF_EVEN))
 
 
+#: longest STDP decay table exp_lut builds (32 MiB of int64; tau/dt up to about 550 000)
+EXP_LUT_MAX = 1 << 22
+
+
 def exp_lut(tau_ms: float, dt_ms: float) -> np.ndarray:
     """sPyNNaker's STDP decay table ``floor(2048·exp(-k·dt/tau))`` for k < len; beyond it the
     decay is 0. ``len = 2·ceil(ln(2048)·tau/dt / 2)``."""
     lam = dt_ms / tau_ms
     raw = math.log(STDP_ONE) / lam
     length = 2 * math.ceil(raw / 2)
+    if length > EXP_LUT_MAX:
+        from neuromorph.errors import UnsupportedError
+        raise UnsupportedError(
+            f"STDP time constant {tau_ms:g} ms is {tau_ms / dt_ms:.3g} steps of dt={dt_ms:g} ms: its spinnaker decay table would "
+            f"have {length:,} entries (at most {EXP_LUT_MAX:,}); use a smaller tau or numerics='exact'")
     k = np.arange(length, dtype=np.float64)
     return np.floor(STDP_ONE * np.exp(-k * lam)).astype(np.int64)
 

@@ -360,6 +360,19 @@ class TorchSimulation(Simulation, torch.nn.Module):
                     self._run_chunk(c0, min(c0 + CHUNK, k0 + n), inputs, k0)
         except torch.cuda.OutOfMemoryError as exc:
             raise SimulationError(f"torch ran out of GPU memory at t={self.time} ms ({exc}); reduce batch or size") from None
+        self._check_finite()
+
+    def _check_finite(self) -> None:
+        """Refuse to go on from a state that left the float range (e.g. Izhikevich driven hard at a
+        large dt): a SimulationError naming the population, instead of inf/NaN traces."""
+        for label, state in self.state.items():
+            values = state.values() if isinstance(state, dict) else (state if isinstance(state, (tuple, list)) else (state,))
+            for x in values:
+                if isinstance(x, torch.Tensor) and x.is_floating_point() and not bool(torch.isfinite(x).all()):
+                    raise SimulationError(
+                        f"population {label!r}: its state left the float range (inf/NaN) by t={self.time:g} ms; the "
+                        "parameters drive it beyond float64 (e.g. Izhikevich at a large dt); use a smaller dt or smaller "
+                        "currents/weights (docs/schema.md gives the bounds)")
 
     @contextlib.contextmanager
     def _threads(self):
@@ -594,6 +607,12 @@ class TorchSimulation(Simulation, torch.nn.Module):
         if not isinstance(src, ArraySource):
             raise ValidationError(f"set_spike_times: {pop.label!r} is not a SpikeSourceArray")
         src.set_times(times)
+
+    def neo(self, label, variables="all"):
+        """The recorded variables of population ``label`` as a neo.Block, one Segment per trial
+        (backends/torch/neo_results.py; needs the ``[pynn]`` extra's neo)."""
+        from .neo_results import to_neo
+        return to_neo(self, label, variables)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path) -> None:

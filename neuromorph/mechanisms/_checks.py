@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ValidationError
-from ..validation import finite
+from ..validation import MAX_DURATION, MAX_RATE, finite
 
 
 def label(owner: str, value) -> str:
@@ -14,29 +14,33 @@ def label(owner: str, value) -> str:
 
 
 def time_constant(owner: str, name: str, value) -> float:
-    """A time constant [ms]: finite and > 0."""
+    """A mechanism time constant [ms]: finite, > 0 and at most MAX_DURATION (1e12 ms, which freezes it)."""
     v = finite(owner, name, value)
     if v <= 0:
         raise ValidationError(f"{owner}: {name}={v} ms must be > 0 (a time constant); give a positive value in ms")
+    if v > MAX_DURATION:  # 1e12 ms: long enough to freeze an estimate over any run (docs/schema.md)
+        raise ValidationError(f"{owner}: {name}={v:g} ms must be <= {MAX_DURATION:g} ms (time constants are bounded, docs/schema.md)")
     return v
 
 
 def rate(owner: str, name: str, value) -> float:
-    """A target rate [Hz]: finite and > 0."""
+    """A target rate [Hz]: finite, > 0 and at most MAX_RATE."""
     v = finite(owner, name, value)
     if v <= 0:
         raise ValidationError(f"{owner}: {name}={v} Hz must be > 0; give the rate the population should fire at, in Hz")
+    if v > MAX_RATE:
+        raise ValidationError(f"{owner}: {name}={v:g} Hz must be <= {MAX_RATE:g} Hz (rates are bounded, docs/schema.md)")
     return v
 
 
 def bounded(owner: str, name: str, value, lo=-math.inf, hi=math.inf, strict_lo=False, unit="") -> float:
     """A number (±inf allowed for bounds only when the caller passes them through)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{owner}: {name}={value!r} is not a number")
+    if isinstance(value, (bool, str, bytes)):
+        raise ValidationError(f"{owner}: {name}={value!r:.60} is not a number")
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{owner}: {name}={value!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"{owner}: {name}={value!r:.60} is not a number") from None
     if math.isnan(v):
         raise ValidationError(f"{owner}: {name}=nan is not a number")
     u = f" {unit}" if unit else ""

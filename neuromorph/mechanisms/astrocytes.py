@@ -110,8 +110,8 @@ class SlowInwardCurrent:
     delay: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "weight", c.bounded("SlowInwardCurrent", "weight", self.weight, unit="nA"))
-        object.__setattr__(self, "delay", c.bounded("SlowInwardCurrent", "delay", self.delay, lo=0.0, strict_lo=True, unit="ms"))
+        object.__setattr__(self, "weight", c.bounded("SlowInwardCurrent", "weight", self.weight, lo=-1e6, hi=1e6, unit="nA"))
+        object.__setattr__(self, "delay", c.bounded("SlowInwardCurrent", "delay", self.delay, lo=0.0, hi=1e9, strict_lo=True, unit="ms"))
 
 
 @description_type
@@ -122,7 +122,7 @@ class SynapticGain:
     gain: float = 0.1
 
     def __post_init__(self):
-        object.__setattr__(self, "gain", c.bounded("SynapticGain", "gain", self.gain))
+        object.__setattr__(self, "gain", c.bounded("SynapticGain", "gain", self.gain, lo=-1e6, hi=1e6))
 
 
 @description_type
@@ -134,7 +134,7 @@ class STDPGate:
     threshold: float = 0.19669
 
     def __post_init__(self):
-        object.__setattr__(self, "threshold", c.bounded("STDPGate", "threshold", self.threshold, lo=0.0, unit="µM"))
+        object.__setattr__(self, "threshold", c.bounded("STDPGate", "threshold", self.threshold, lo=0.0, hi=1e6, unit="µM"))
 
 
 _COUPLINGS = (SlowInwardCurrent, SynapticGain, STDPGate)
@@ -185,12 +185,12 @@ class Astrocytes:
         if len(set(kinds)) != len(kinds):
             raise ValidationError(f"{owner}: coupling {kinds} names a kind twice; give each kind at most once")
         object.__setattr__(self, "coupling", coupling)
-        w = c.bounded(owner, "input_weight", self.input_weight, lo=0.0)
+        w = c.bounded(owner, "input_weight", self.input_weight, lo=0.0, hi=1e6)
         if not np.isfinite(w):
             raise ValidationError(f"{owner}: input_weight={w} must be finite")
         object.__setattr__(self, "input_weight", w)
         if self.input_delay is not None:
-            object.__setattr__(self, "input_delay", c.bounded(owner, "input_delay", self.input_delay, lo=0.0, strict_lo=True, unit="ms"))
+            object.__setattr__(self, "input_delay", c.bounded(owner, "input_delay", self.input_delay, lo=0.0, hi=1e9, strict_lo=True, unit="ms"))
         try:
             dom = tuple(int(x) for x in self.domain)
         except (TypeError, ValueError):

@@ -18,7 +18,7 @@ _COUPLINGS = ("SlowInwardCurrent", "SynapticGain", "STDPGate")
 _PLASTIC_SCALED = ("a PyNN synapse holds one weight: the host would write g·w into the synapse STDP changes, "
                    "so STDP would act on (and clip) the scaled weight; scale static projections only, or use backend='torch'")
 _NO_ASTRO_LOWERING = ("the PyNN backend does not lower astrocytes: PyNN cannot create or connect NEST's "
-                      "astrocyte_lr_1994 (simulators.md §0.8; the parity suite drives it through nest.Connect "
+                      "astrocyte_lr_1994 (PyNN 0.13 has no astrocyte cell type; the parity suite drives it through nest.Connect "
                       "directly), and none of the couplings reaches IF_curr_exp/IF_curr_delta on NEST; use backend='torch'")
 
 
@@ -53,7 +53,7 @@ def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) ->
             "Astrocytes:STDPGate": unsupported("NEST has no astrocyte gate on stdp_synapse"),
             "SAL": unsupported(
                 "needs an antisymmetric window applied identically to both synapses of a pair; NEST's stdp_synapse "
-                "shifts its window by the dendritic delay (simulators.md §0.4), which breaks W_xy + W_yx conservation"),
+                "shifts its window by the dendritic delay (models/stdp_synapse.h), which breaks W_xy + W_yx conservation"),
         }
     if backend == "pynn:brian2":
         return {

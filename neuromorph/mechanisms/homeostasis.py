@@ -80,7 +80,7 @@ class SynapticScaling:
         if self.scope not in ("neuron", "population"):
             raise ValidationError(f"{owner}: scope={self.scope!r} must be 'neuron' or 'population'")
         lo = c.bounded(owner, "factor_min", self.factor_min, lo=0.0, strict_lo=True)
-        hi = c.bounded(owner, "factor_max", self.factor_max, lo=lo)
+        hi = c.bounded(owner, "factor_max", self.factor_max, lo=lo, hi=1e6)
         g0 = c.bounded(owner, "initial_factor", self.initial_factor, lo=lo, hi=hi)
         for k, v in (("factor_min", lo), ("factor_max", hi), ("initial_factor", g0)):
             object.__setattr__(self, k, v)
@@ -131,9 +131,9 @@ class ThresholdAdaptation:
         object.__setattr__(self, "target_rate", c.rate(owner, "target_rate", self.target_rate))
         object.__setattr__(self, "tau", c.time_constant(owner, "tau", self.tau))
         object.__setattr__(self, "rate_tau", c.time_constant(owner, "rate_tau", self.rate_tau))
-        object.__setattr__(self, "step", c.bounded(owner, "step", self.step, lo=0.0, strict_lo=True, unit="mV"))
-        lo = c.bounded(owner, "shift_min", self.shift_min, hi=0.0, unit="mV")
-        hi = c.bounded(owner, "shift_max", self.shift_max, lo=0.0, unit="mV")
+        object.__setattr__(self, "step", c.bounded(owner, "step", self.step, lo=0.0, hi=1e6, strict_lo=True, unit="mV"))
+        lo = c.bounded(owner, "shift_min", self.shift_min, lo=-1e6, hi=0.0, unit="mV")
+        hi = c.bounded(owner, "shift_max", self.shift_max, lo=0.0, hi=1e6, unit="mV")
         object.__setattr__(self, "shift_min", lo)
         object.__setattr__(self, "shift_max", hi)
 
@@ -179,7 +179,7 @@ class WeightFactorCalibration:
             raise ValidationError(f"{owner}: a pattern holds a negative or non-finite spike time; times are ms >= 0")
         object.__setattr__(self, "patterns", pats)
         object.__setattr__(self, "run_ms", c.time_constant(owner, "run_ms", self.run_ms))
-        object.__setattr__(self, "factor_max", c.bounded(owner, "factor_max", self.factor_max, lo=0.0, strict_lo=True))
+        object.__setattr__(self, "factor_max", c.bounded(owner, "factor_max", self.factor_max, lo=0.0, hi=1e6, strict_lo=True))
         object.__setattr__(self, "rtol", c.bounded(owner, "rtol", self.rtol, lo=0.0, hi=0.5, strict_lo=True))
 
     def check(self, net) -> None:

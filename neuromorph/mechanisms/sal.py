@@ -84,10 +84,10 @@ class SAL:
         if self.forward == self.backward:
             raise ValidationError(f"{owner}: forward and backward are both {self.forward!r}; SAL needs two projections, X→Y and Y→X")
         object.__setattr__(self, "tau", c.time_constant(owner, "tau", self.tau))
-        object.__setattr__(self, "eta", c.bounded(owner, "eta", self.eta, lo=0.0, strict_lo=True))
+        object.__setattr__(self, "eta", c.bounded(owner, "eta", self.eta, lo=0.0, hi=1e6, strict_lo=True))
         if not math.isfinite(self.eta):
             raise ValidationError(f"{owner}: eta={self.eta} must be finite")
-        lo = c.bounded(owner, "w_min", self.w_min)
+        lo = c.bounded(owner, "w_min", self.w_min, lo=-1e6, hi=1e6)
         if not math.isfinite(lo):
             raise ValidationError(f"{owner}: w_min={lo} must be finite")
         object.__setattr__(self, "w_min", lo)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from ._hooks import plastic_state, replace_additive, replace_gain
@@ -188,7 +189,15 @@ class AstrocytesMechanism:
 
     def trace(self, name: str):
         """Recorded variable ``[steps, batch, size]`` (numpy)."""
-        return torch.stack(self.records[name]).cpu().numpy()
+        if name not in self.records:
+            from neuromorph.errors import ValidationError
+            have = ", ".join(self.records) or "none"
+            raise ValidationError(f"astrocytes {self.label!r}: {name!r} was not recorded (recorded: {have}); "
+                                  f"add it to Astrocytes(..., record=({name!r},))")
+        rows = self.records[name]
+        if not rows:
+            return np.zeros((0, self.batch, self.construct.size))
+        return torch.stack(rows).cpu().numpy()
 
     def _apply_couplings(self, sim, sic_due):
         if self.sic is not None:
