@@ -35,6 +35,8 @@ from torch import nn
 
 from neuromorph.errors import ValidationError
 
+from ._progress import Progress
+
 __all__ = ["AstroLeaky", "AMSU", "AMSUNet", "LIFNet", "CueRecallTask", "count_parameters", "retention_benchmark",
            "RetentionResult"]
 
@@ -198,13 +200,17 @@ class RetentionResult:
 
 def retention_benchmark(delays=(10, 50, 100, 200), seed: int = 0, iters: int = 300, batch: int = 64, lr: float = 1e-2,
                         test_size: int = 512, task: CueRecallTask = CueRecallTask(), n_hidden: int = 16, d_key: int = 9,
-                        lif_hidden: int = 16, beta: float = 0.9, gamma: float = 0.99) -> RetentionResult:
+                        lif_hidden: int = 16, beta: float = 0.9, gamma: float = 0.99,
+                        progress: bool = False) -> RetentionResult:
     """Train AM-SU and LIF networks (same number of trainable parameters; both use snnTorch
-    surrogate gradients) on the cue–delay–recall task for each delay; return test accuracies."""
+    surrogate gradients) on the cue–delay–recall task for each delay; return test accuracies.
+    ``progress=True`` prints progress lines on stderr (networks trained, elapsed, time left)."""
     delays = [int(d) for d in delays]
     if not delays or any(d < 0 for d in delays):
         raise ValidationError(f"retention_benchmark: delays={delays} must be non-negative whole steps")
     amsu_acc, lif_acc, params = [], [], {}
+    bar = Progress(f"retention benchmark (delays {delays}, {iters} iterations each)", 2 * len(delays),
+                   "networks trained", enabled=progress)
     for d in delays:
         torch.manual_seed(seed * 7919 + d)
         a = AMSUNet(task.n_in, task.n_classes, n_hidden, d_key, beta, gamma)
@@ -215,11 +221,12 @@ def retention_benchmark(delays=(10, 50, 100, 200), seed: int = 0, iters: int = 3
             gen = torch.Generator().manual_seed(seed * 104729 + d)
             _train(model, task, d, iters, batch, lr, gen)
             acc.append(_accuracy(model, task, d, test_size, torch.Generator().manual_seed(10 ** 6 + seed * 31 + d)))
+            bar.update(len(amsu_acc) + len(lif_acc))
     return RetentionResult(delays, amsu_acc, lif_acc, params, 1.0 / task.n_classes)
 
 
 def _main():  # python -m neuromorph.models.astro
-    print(retention_benchmark().table())
+    print(retention_benchmark(progress=True).table())
 
 
 if __name__ == "__main__":

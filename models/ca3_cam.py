@@ -588,6 +588,12 @@ def run_operations(cues: int, bits: int, operations: Sequence[dict], backend="to
     return mem, rows
 
 
+def _plain(doc: str) -> str:
+    """The ``--help`` description from a docstring: its paragraphs after the usage line, as plain
+    text (the RST double backticks removed; argparse prints the usage itself)."""
+    return " ".join(doc.split("\n\n", 1)[-1].split()).replace("``", "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``neuromorph task ca3-cam [--cues N --bits M --ops "..."] [--backend B --numerics P] [--out DIR]``.
 
@@ -598,17 +604,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from pathlib import Path
 
-    p = argparse.ArgumentParser(prog="neuromorph task ca3-cam", description=main.__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="neuromorph task ca3-cam", description=_plain(main.__doc__))
     p.add_argument("--cues", type=int, default=5, help="number of cues N (default 5)")
     p.add_argument("--bits", type=int, default=10, help="content bits M (default 10)")
     p.add_argument("--ops", default=None, help="operations, e.g. 'learn 0 0,1,8,9; cue 0; content 6' (default: the paper's functional test)")
-    p.add_argument("--backend", default="torch")
+    p.add_argument("--backend", default="torch", help="torch | pynn:nest | pynn:brian2 | pynn:spinnaker (default torch)")
     p.add_argument("--numerics", default=None, help="torch: spinnaker (default), spinnaker-float, exact; PyNN: the simulator's own")
     p.add_argument("--start", type=float, default=None,
                    help="start of the first operation in ms (default 0; 2 on PyNN backends, which cannot take an earlier source spike)")
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", default=None, help="torch only: cpu | cuda (default: cuda if available, else cpu)")
     p.add_argument("--out", default="neuromorph_out/ca3_cam", help="output folder (default neuromorph_out/ca3_cam)")
-    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     args = p.parse_args(argv)
     try:
         ops = FUNCTIONAL_TEST if args.ops is None else parse_ops(args.ops)

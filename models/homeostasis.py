@@ -27,6 +27,8 @@ import neuromorph as nm
 from neuromorph.errors import ValidationError
 from neuromorph.mechanisms import SynapticScaling
 
+from ._progress import Progress
+
 __all__ = ["rate_shift_network", "rate_shift_experiment", "RateShiftResult"]
 
 
@@ -79,8 +81,9 @@ def _window_rates(spike_lists, n, duration, window):
 def rate_shift_experiment(backend: str = "torch", n=20, n_inputs=200, base_rate=10.0, factor=5.0, weight=0.3,
                           t_switch=10000.0, duration=30000.0, target_rate=10.0, tau=2000.0, rate_tau=500.0,
                           window_ms=500.0, settle_ms=5000.0, segment_ms=500.0, dt=1.0, seed=0,
-                          numerics="exact", p_connect=0.25) -> RateShiftResult:
-    """Run the 5×-input experiment on ``backend`` ("torch" or "pynn:nest") and return the rates."""
+                          numerics="exact", p_connect=0.25, progress: bool = False) -> RateShiftResult:
+    """Run the 5×-input experiment on ``backend`` ("torch" or "pynn:nest") and return the rates;
+    ``progress=True`` prints progress lines on stderr (simulated ms, elapsed, time left)."""
     if backend not in ("torch", "pynn:nest"):
         raise ValidationError(f"rate_shift_experiment: backend={backend!r}; choose 'torch' or 'pynn:nest'")
     if not 0 < t_switch < duration or settle_ms > min(t_switch, duration - t_switch):
@@ -95,9 +98,12 @@ def rate_shift_experiment(backend: str = "torch", n=20, n_inputs=200, base_rate=
         how = f"host in the loop, segments of {segment_ms:g} ms"
     mech = next(m for m in sim.mechanisms if getattr(m, "label", None) == "scaling")
     fac = []
-    for _ in range(int(round(duration / window_ms))):
+    n_windows = int(round(duration / window_ms))
+    bar = Progress(f"homeostasis on {backend}", n_windows * window_ms, "ms simulated", enabled=progress)
+    for w in range(n_windows):
         sim.run(window_ms)
-        fac.append(float(np.mean(np.asarray(mech.factor.cpu() if hasattr(mech.factor, "cpu") else mech.factor))))
+        bar.update((w + 1) * window_ms)
+        fac.append(float(np.mean(mech.factor)))  # numpy on every backend
     spikes = sim.spikes("neurons")
     times, rates = _window_rates(spikes, n, duration, window_ms)
 
@@ -114,7 +120,7 @@ def rate_shift_experiment(backend: str = "torch", n=20, n_inputs=200, base_rate=
 
 def _main():  # python -m neuromorph.models.homeostasis
     for backend in ("torch", "pynn:nest"):
-        print(rate_shift_experiment(backend).summary())
+        print(rate_shift_experiment(backend, progress=True).summary(), flush=True)
 
 
 if __name__ == "__main__":

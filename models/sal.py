@@ -28,6 +28,8 @@ from neuromorph.backends.torch.mechanisms.escape import EscapeLeaky
 from neuromorph.backends.torch.mechanisms.sal import SALParameters, sal_initial_state, sal_step
 from neuromorph.errors import ValidationError
 
+from ._progress import Progress
+
 __all__ = ["SALConfig", "LAYER_CONFIG", "run_reciprocal", "two_neuron_alignment", "layer_alignment", "angle_deg"]
 
 
@@ -64,9 +66,11 @@ def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
-def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConfig = SALConfig(), seed: int = 0):
+def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConfig = SALConfig(), seed: int = 0,
+                   progress: bool | str = False):
     """Simulate X ⇄ Y with SAL for ``epochs`` epochs; return the weights after each epoch as
-    float64 arrays ``[epochs + 1, n_x, n_y]`` and ``[epochs + 1, n_y, n_x]`` (row 0: initial)."""
+    float64 arrays ``[epochs + 1, n_x, n_y]`` and ``[epochs + 1, n_y, n_x]`` (row 0: initial).
+    ``progress`` (True, or a name for the lines) prints progress lines on stderr."""
     if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
         raise ValidationError(f"SAL experiment: epochs={epochs!r} must be a positive integer")
     if isinstance(cfg.chains, bool) or int(cfg.chains) != cfg.chains or cfg.chains < 1:
@@ -88,8 +92,10 @@ def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConf
     params = SALParameters(cfg.tau, cfg.eta, cfg.dt)
     state = sal_initial_state(K, n_x, n_y)
     hist_xy, hist_yx = [w_xy[0].numpy().copy()], [w_yx[0].numpy().copy()]
+    bar = Progress(progress if isinstance(progress, str) else f"SAL {n_x} <-> {n_y}", int(epochs), "epochs",
+                   enabled=bool(progress))
     with torch.no_grad():
-        for _ in range(int(epochs)):
+        for epoch in range(int(epochs)):
             for _ in range(steps):
                 s_x, s_y = s[:, :n_x], s[:, n_x:]
                 current = torch.cat((s_y @ w_yx[0], s_x @ w_xy[0]), dim=1)   # spikes of the last step
@@ -105,6 +111,7 @@ def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConf
                     w_xy, w_yx = w_xy + d, w_yx - d.transpose(1, 2)
             hist_xy.append(w_xy[0].numpy().copy())
             hist_yx.append(w_yx[0].numpy().copy())
+            bar.update(epoch + 1)
     return np.stack(hist_xy), np.stack(hist_yx)
 
 
@@ -125,9 +132,10 @@ class TwoNeuronResult:
 
 
 def two_neuron_alignment(epochs: int = 600, seed: int = 0, w01: float = 1.5, w10: float = 0.5,
-                         cfg: SALConfig = SALConfig()) -> TwoNeuronResult:
+                         cfg: SALConfig = SALConfig(), progress: bool = False) -> TwoNeuronResult:
     """Two stochastic neurons, W01 (0→1) = 1.5 and W10 (1→0) = 0.5, learning with SAL."""
-    hx, hy = run_reciprocal(np.array([[w01]]), np.array([[w10]]), epochs, cfg, seed)
+    hx, hy = run_reciprocal(np.array([[w01]]), np.array([[w10]]), epochs, cfg, seed,
+                            progress="SAL two neurons" if progress else False)
     a, b = hx[:, 0, 0], hy[:, 0, 0]
     return TwoNeuronResult(a - b, a + b)
 
@@ -141,7 +149,7 @@ class LayerResult:
 
 
 def layer_alignment(n_in: int = 50, n_out: int = 20, epochs: int = 200, seed: int = 0, weight_std: float = 0.1,
-                    cfg: SALConfig = LAYER_CONFIG) -> LayerResult:
+                    cfg: SALConfig = LAYER_CONFIG, progress: bool = False) -> LayerResult:
     """Input layer (n_in) ⇄ output layer (n_out): forward W [n_out, n_in] and feedback B
     [n_in, n_out] drawn independently from N(0, weight_std²) (so ≈ 90° apart); SAL aligns B
     with Wᵀ. Returns the angle per epoch."""
@@ -152,7 +160,8 @@ def layer_alignment(n_in: int = 50, n_out: int = 20, epochs: int = 200, seed: in
     W = rng.normal(0.0, weight_std, size=(n_out, n_in))
     B = rng.normal(0.0, weight_std, size=(n_in, n_out))
     angles = []
-    hx, hy = run_reciprocal(W.T, B.T, epochs, cfg, seed)  # X = input (W_xy = Wᵀ), Y = output (W_yx = Bᵀ)
+    hx, hy = run_reciprocal(W.T, B.T, epochs, cfg, seed,  # X = input (W_xy = Wᵀ), Y = output (W_yx = Bᵀ)
+                            progress=f"SAL layer {n_in} -> {n_out}" if progress else False)
     for wt, bt in zip(hx, hy):
         angles.append(angle_deg(wt, bt.T))
     total = hx + np.transpose(hy, (0, 2, 1))
@@ -160,10 +169,10 @@ def layer_alignment(n_in: int = 50, n_out: int = 20, epochs: int = 200, seed: in
 
 
 def _main():  # python -m neuromorph.models.sal
-    r = two_neuron_alignment()
+    r = two_neuron_alignment(progress=True)
     print(f"two neurons: W01 - W10 {r.difference[0]:.3f} -> {r.difference[-1]:.3f} (ratio {r.final_ratio:.3f}); "
           f"W01 + W10 drift {r.sum_drift:.1e}")
-    la = layer_alignment()
+    la = layer_alignment(progress=True)
     print(f"layer 50 -> 20: angle(W^T, B) {la.angle[0]:.1f} deg -> {la.angle[-1]:.1f} deg; sum drift {la.sum_drift:.1e}")
 
 

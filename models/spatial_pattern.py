@@ -371,6 +371,12 @@ COLUMNS = ("words", "h", "positives", "negatives", "TP", "TN", "FP", "FN", "accu
            "sensitivity", "specificity")
 
 
+def _plain(doc: str) -> str:
+    """The ``--help`` description from a docstring: its paragraphs after the usage line, as plain
+    text (the RST double backticks removed; argparse prints the usage itself)."""
+    return " ".join(doc.split("\n\n", 1)[-1].split()).replace("``", "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``neuromorph task spatial-pattern --words 992,1008 [--bits 10] [--backend B --numerics P] [--out DIR]``.
 
@@ -380,16 +386,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from pathlib import Path
 
-    p = argparse.ArgumentParser(prog="neuromorph task spatial-pattern", description=main.__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="neuromorph task spatial-pattern", description=_plain(main.__doc__))
     p.add_argument("--words", action="append", required=True, help="trained words, e.g. 992,1008 (repeatable)")
-    p.add_argument("--bits", type=int, default=10)
-    p.add_argument("--backend", default="torch")
+    p.add_argument("--bits", type=int, default=10, help="bits per word (default 10)")
+    p.add_argument("--backend", default="torch", help="torch | pynn:nest | pynn:brian2 | pynn:spinnaker (default torch)")
     p.add_argument("--numerics", default=None, help="torch: spinnaker (default), spinnaker-float, exact; PyNN: the simulator's own")
     p.add_argument("--t-offset", type=float, default=None,
                    help="shift of the training protocol in ms (default 0; 1 on PyNN backends, which cannot take a source spike before 2 ms)")
-    p.add_argument("--device", default=None)
-    p.add_argument("--out", default="neuromorph_out/spatial_pattern")
-    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--device", default=None, help="torch only: cpu | cuda (default: cuda if available, else cpu)")
+    p.add_argument("--out", default="neuromorph_out/spatial_pattern", help="output folder (default neuromorph_out/spatial_pattern)")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     args = p.parse_args(argv)
     opts = {"device": args.device} if args.device else {}
     numerics = args.numerics or ("spinnaker" if args.backend == "torch" else None)

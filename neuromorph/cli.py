@@ -22,6 +22,9 @@ from .errors import NeuromorphError, ValidationError
 #: ``neuromorph task NAME`` -> module whose ``main(argv) -> int`` runs it
 TASKS = {"ca3-cam": "neuromorph.models.ca3_cam", "spatial-pattern": "neuromorph.models.spatial_pattern"}
 NUMERICS = ("spinnaker", "spinnaker-float", "exact")
+#: written on the raster of a ``pynn:spinnaker`` run without a board (it is empty)
+VIRTUAL_BOARD_NOTE = ("no SpiNNaker board is configured: sPyNNaker mapped the network onto a VIRTUAL board "
+                      "and ran nothing, so there are no spikes to show (a virtual board produces none)")
 #: units of what ``neuromorph run`` writes
 UNITS = {"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA"}
 
@@ -107,6 +110,84 @@ def _weight_unit(net, projection) -> str:
     return "mV" if getattr(ct, "weight_units", "nA") == "mV" else "nA"
 
 
+class _SimulatorOutput:
+    """While active, what a PyNN simulator prints on file descriptor 1 (NEST, sPyNNaker), Python
+    warnings and log records of level WARNING and above go to a temporary file, not to stdout; what
+    neuromorph (or a task) prints through ``sys.stdout`` still reaches it. ``note()`` then says how
+    many lines were held back; with ``NEUROMORPH_DEBUG=1`` they are printed on stderr. (``neuromorph
+    run`` keeps them in run.log instead.)"""
+
+    def __enter__(self):
+        import logging
+        import tempfile
+
+        self.text = ""
+        self._fh = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self._handler = logging.StreamHandler(self._fh)
+        self._handler.setLevel(logging.WARNING)
+        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(self._handler)
+        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
+        logging.captureWarnings(True)
+        _flush_stdout()
+        self._saved_fd, self._saved_stdout = None, sys.stdout
+        try:
+            on_fd1 = sys.stdout is not None and sys.stdout.fileno() == 1
+        except (OSError, ValueError, AttributeError):
+            on_fd1 = False
+        try:
+            self._saved_fd = os.dup(1)
+            if on_fd1:  # Python-level prints keep going to the real stdout, through a copy of fd 1
+                sys.stdout = open(os.dup(self._saved_fd), "w", buffering=1, encoding=getattr(
+                    self._saved_stdout, "encoding", None) or "utf-8", errors="replace")
+            os.dup2(self._fh.fileno(), 1)
+        except (OSError, ValueError):
+            if self._saved_fd is not None:
+                os.close(self._saved_fd)
+            self._saved_fd = None
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+
+        _flush_stdout()
+        if sys.stdout is not self._saved_stdout:
+            sys.stdout.close()
+            sys.stdout = self._saved_stdout
+        if self._saved_fd is not None:
+            os.dup2(self._saved_fd, 1)
+            os.close(self._saved_fd)
+        if not self._warnings_were_captured:
+            logging.captureWarnings(False)
+        logging.getLogger().removeHandler(self._handler)
+        self._fh.flush()
+        self._fh.seek(0)
+        self.text = self._fh.read()
+        self._fh.close()
+        if self.text.strip() and os.environ.get("NEUROMORPH_DEBUG"):
+            sys.stderr.write(self.text if self.text.endswith("\n") else self.text + "\n")
+        return False
+
+    def note(self) -> str:
+        """One line about the held-back output, or "" when there was none."""
+        n = len(self.text.strip().splitlines()) if self.text.strip() else 0
+        if not n:
+            return ""
+        return (f"note: the simulator printed {_n(n, 'line')} of messages and warnings (PyNN, NEST, "
+                "sPyNNaker), kept off stdout; NEUROMORPH_DEBUG=1 prints them on stderr")
+
+
+def _pynn_task_backend(argv) -> bool:
+    """True when a task's arguments choose a PyNN backend (``--backend pynn...``)."""
+    argv = list(argv)
+    for k, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--backend=") else (
+            argv[k + 1] if arg == "--backend" and k + 1 < len(argv) else None)
+        if value is not None and value.startswith("pynn"):
+            return True
+    return False
+
+
 # -- validate --------------------------------------------------------------------------------
 def cmd_validate(args) -> int:
     net = _load(args.model)
@@ -142,9 +223,12 @@ def cmd_validate(args) -> int:
         options = _backend_options(args)
         from .simulation import build
 
-        build(net, backend=args.backend, **options)  # every check the backend makes, without running
+        with _SimulatorOutput() as held:  # NEST/sPyNNaker messages stay off the summary
+            build(net, backend=args.backend, **options)  # every check the backend makes, without running
         shown = ", ".join(f"{k} {v}" for k, v in options.items() if k != "run_dir")
         print(f"  builds on backend {args.backend}" + (f" ({shown})" if shown else ""))
+        if held.note():
+            print(f"  {held.note()}")
     return 0
 
 
@@ -155,9 +239,16 @@ def _backend_options(args) -> dict:
 
     if args.backend not in BACKENDS:
         backend_module(args.backend)  # raises the one-line "does not exist; choose one of ..." error
+    max_memory = getattr(args, "max_memory", None)
     if args.backend == "torch":
-        return {"numerics": args.numerics or "spinnaker", "device": args.device or _default_device(),
-                "batch": args.batch if args.batch is not None else 1}
+        options = {"numerics": args.numerics or "spinnaker", "device": args.device or _default_device(),
+                   "batch": args.batch if args.batch is not None else 1}
+        if max_memory is not None:
+            options["max_memory"] = max_memory
+        return options
+    if max_memory is not None:
+        raise CLIError(f"--max-memory applies to the torch backend only, not {args.backend!r}: the PyNN simulators "
+                       "allocate their own memory, which neuromorph cannot bound")
     if args.device is not None:
         raise CLIError(f"--device applies to the torch backend only, not {args.backend!r}")
     if args.batch not in (None, 1):
@@ -167,7 +258,7 @@ def _backend_options(args) -> dict:
 
 #: what ``neuromorph run`` writes into --out (globs); ``--overwrite`` removes these, and nothing else
 OWN_OUTPUTS = ("spikes.csv", "spikes*.npz", "trace_*.npz", "weights_*.npz", "raster*.png", "traces*.png", "weights*.png",
-               "summary.json", "run.log",
+               "summary.json", "run.log", "results_neo.pkl", "results_neo.nix",
                "checkpoint.ckpt")
 #: the checkpoint ``--checkpoint-every`` keeps in --out and ``neuromorph resume`` continues from
 CHECKPOINT = "checkpoint.ckpt"
@@ -389,6 +480,9 @@ def _simulate(sim, net, duration: float, stop: _StopSignals, progress: _Progress
     ``(path, every_ms)``: a checkpoint at every multiple of every_ms (segments end there)."""
     total = net.steps(duration, "--duration")
     done = int(round(sim.time / net.dt))
+    check = getattr(sim, "check_memory", None)  # torch: refuse recordings that cannot fit, before any step
+    if check is not None and total > done:
+        check((total - done) * net.dt)
     if not segmented:
         if stop.signum is None:
             sim.run((total - done) * net.dt)
@@ -410,6 +504,44 @@ def _simulate(sim, net, duration: float, stop: _StopSignals, progress: _Progress
         seg = max(1, min(10 * n, int(n * SEGMENT_WALL_S / max(wall, 1e-3))))
 
 
+def _neo_io():
+    """``(neo, "nix" | "pkl")``: NixIO when nixio is importable, else PickleIO; refused without neo."""
+    import importlib.util
+
+    if importlib.util.find_spec("neo") is None:
+        raise CLIError('--neo needs the neo package, in the [pynn] extra: pip install "neuromorph[pynn]"')
+    import neo
+
+    return neo, ("nix" if importlib.util.find_spec("nixio") is not None else "pkl")
+
+
+def _write_neo(net, sim, files: "_Files") -> None:
+    """``results_neo.nix`` (NixIO) or ``results_neo.pkl`` (PickleIO): a list of neo Blocks, one per
+    recorded population (``sim.neo(label)``), written atomically."""
+    from .atomic import atomic_path
+
+    neo, kind = _neo_io()
+    labels = [r.target for r in net.recordings if r.target in net.populations]
+    blocks = [sim.neo(label) for label in dict.fromkeys(labels)]
+    if not blocks:
+        return
+    path = files.name("results_neo", f".{kind}")
+    with atomic_path(path) as tmp:
+        if kind == "nix":
+            tmp.unlink()  # NixIO creates the file itself
+            io = neo.io.NixIO(str(tmp), mode="ow")
+            try:
+                io.write_all_blocks(blocks)
+            finally:
+                io.close()
+        else:
+            import pickle
+
+            with open(tmp, "wb") as fh:  # what neo.io.PickleIO writes, for a list of Blocks
+                pickle.dump(blocks, fh)
+    files.done(path)
+
+
 def cmd_run(args) -> int:
     net = _load(args.model)
     duration = _positive_ms("duration", args.duration)
@@ -419,6 +551,12 @@ def cmd_run(args) -> int:
         net.steps(_positive_ms("checkpoint-every", args.checkpoint_every), "--checkpoint-every")
         if args.backend != "torch":
             raise CLIError(f"--checkpoint-every needs the torch backend (checkpoints hold its state), not {args.backend!r}")
+    if options.get("max_memory") is not None:  # a malformed size is refused before anything runs
+        from neuromorph.backends.torch.memory import parse_size
+
+        parse_size(options["max_memory"], "--max-memory")
+    if args.neo:
+        _neo_io()  # refused before anything runs
     out = Path(args.out)
     with _StopSignals(quiet=args.quiet) as stop:
         _prepare_out(out, args.overwrite)
@@ -440,12 +578,13 @@ def cmd_resume(args) -> int:
     if not (out / CHECKPOINT).is_file():
         raise CLIError(f"resume: no {CHECKPOINT} in {str(out)!r}; runs write one with --checkpoint-every MS")
     duration = _positive_ms("duration", args.duration) if args.duration is not None else float(summary["duration_ms"])
-    sim = load(out / CHECKPOINT)
+    sim = load(out / CHECKPOINT, **({"max_memory": summary["max_memory"]} if summary.get("max_memory") else {}))
     if duration < sim.time:
         raise CLIError(f"resume: the checkpoint is at t={sim.time:g} ms, beyond --duration {duration:g} ms")
     run_args = argparse.Namespace(model=summary.get("model", "?"), backend="torch", plot=bool(summary.get("plot")),
-                                  quiet=args.quiet, checkpoint_every=summary.get("checkpoint_every_ms"))
-    options = {k: summary[k] for k in ("numerics", "device", "batch") if k in summary}
+                                  quiet=args.quiet, checkpoint_every=summary.get("checkpoint_every_ms"),
+                                  neo=bool(summary.get("neo")))
+    options = {k: summary[k] for k in ("numerics", "device", "batch", "max_memory") if k in summary}
     with _StopSignals(quiet=args.quiet) as stop:
         return _run(run_args, sim.net, duration, options, out, stop, sim=sim)
 
@@ -460,6 +599,8 @@ def _run(args, net, duration, options, out: Path, stop: _StopSignals, sim=None) 
     summary = {"model": args.model, "backend": args.backend, **shown, "duration_ms": duration,
                "simulated_ms": 0.0, "interrupted": False, "build_s": None, "run_s": None,
                "populations": {}, "files": files.written, "plot": bool(args.plot)}
+    if getattr(args, "neo", False):
+        summary["neo"] = True
     checkpoint = None
     if getattr(args, "checkpoint_every", None) is not None:
         checkpoint = (out / CHECKPOINT, float(args.checkpoint_every))
@@ -627,13 +768,16 @@ def _write_outputs(args, net, sim, out: Path, files: "_Files", summary: dict, li
             savez_compressed(path, trace=trace, time_ms=np.arange(steps) * rec.every * net.dt,
                              unit=UNITS.get(var, ""), every_steps=rec.every)
             files.done(path)
+    if getattr(args, "neo", False):
+        _write_neo(net, sim, files)
     if args.plot and spike_pops:
         from .plotting import raster
 
         groups = [(label, spikes_of[label] if batch == 1 else spikes_of[label][0]) for label in spike_pops]
         path = files.name("raster", ".png")
         raster(groups, max(sim.time, net.dt), path,
-               title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""))
+               title=f"{Path(args.model).name} on {args.backend}" + (" (trial 0)" if batch > 1 else ""),
+               note=VIRTUAL_BOARD_NOTE if virtual else "")
         files.done(path)
     if args.plot:
         from .plotting import run_figures
@@ -668,7 +812,7 @@ def _pynn_available(name: str) -> str | None:
     if available(variant):
         return None
     return (f"needs {', '.join(variant.packages)}, not installed here; "
-            f'install it with: pip install "neuromorph[{variant.extra}]"')
+            f'install it from the neuromorph checkout with: pip install -e ".[{variant.extra}]"')
 
 
 def _diff_rows(base: dict, table: dict) -> dict:
@@ -755,7 +899,12 @@ def cmd_task(args) -> int:
     entry = getattr(module, "main", None)
     if not callable(entry):
         raise CLIError(f"task {args.name!r}: {module_name} has no main(argv)")
-    rc = entry(list(args.args))
+    if not _pynn_task_backend(args.args):
+        return int(entry(list(args.args)) or 0)
+    with _SimulatorOutput() as held:  # the task's own output stays; NEST/sPyNNaker messages go
+        rc = entry(list(args.args))
+    if held.note():
+        print(f"neuromorph task {args.name}: {held.note()}", file=sys.stderr)
     return int(rc or 0)
 
 
@@ -814,6 +963,12 @@ def parser() -> argparse.ArgumentParser:
                    help="write into a non-empty --out, removing an earlier run's files there (refused without it)")
     r.add_argument("--quiet", "-q", action="store_true",
                    help="print nothing but errors (no summary, no progress bar); the files are the same")
+    r.add_argument("--max-memory", default=None, metavar="SIZE",
+                   help="torch only: memory budget for the network and the recordings, bytes or e.g. 8G, 512M "
+                        "(default: the memory available); a run whose recordings exceed it is refused before it starts")
+    r.add_argument("--neo", action="store_true",
+                   help="also write the recordings as neo Blocks, one per recorded population: results_neo.nix "
+                        "where nixio is installed, else results_neo.pkl (needs neo, in the [pynn] extra)")
     r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
                    help=f"torch only: write {CHECKPOINT} to --out every MS simulated and where the run stops; "
                         "`neuromorph resume DIR` continues from it bit-identically")

@@ -68,8 +68,9 @@ def raster_axes(ax, groups: Iterable[tuple[str, Sequence[np.ndarray]]], duration
 
 
 def raster(groups: Iterable[tuple[str, Sequence[np.ndarray]]], duration_ms: float, path: str | Path,
-           title: str = "", dpi: int = 110) -> Path:
-    """Write a spike raster PNG of ``groups`` (see :func:`raster_axes`) to ``path``."""
+           title: str = "", dpi: int = 110, note: str = "") -> Path:
+    """Write a spike raster PNG of ``groups`` (see :func:`raster_axes`) to ``path``; ``note``, when
+    given, is written across the axes (e.g. why the raster is empty)."""
     plt = pyplot()
     groups = [(label, list(spikes)) for label, spikes in groups]
     total = sum(len(s) for _, s in groups)
@@ -77,6 +78,11 @@ def raster(groups: Iterable[tuple[str, Sequence[np.ndarray]]], duration_ms: floa
     raster_axes(ax, groups, duration_ms)
     if title:
         ax.set_title(title)
+    if note:
+        import textwrap
+
+        ax.text(0.5, 0.5, textwrap.fill(note, 90), transform=ax.transAxes, ha="center", va="center",
+                fontsize=9, color="0.25", bbox={"boxstyle": "round", "facecolor": "#fff6d5", "edgecolor": "0.6"})
     fig.tight_layout()
     path = Path(path)
     from .atomic import savefig

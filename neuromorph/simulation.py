@@ -33,7 +33,7 @@ def backend_module(name: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        hint = f'pip install "neuromorph[{extra}]"' if extra else "reinstall neuromorph"
+        hint = f'pip install -e ".[{extra}]" (in the neuromorph checkout)' if extra else "reinstall neuromorph"
         raise BackendUnavailableError(f"backend {name!r} cannot be imported ({exc}); install it with: {hint}") from None
 
 

@@ -53,13 +53,22 @@ def finite_array(owner: str, name: str, value) -> np.ndarray:
     return a
 
 
+def _nearest_multiples(v: float, dt: float, minimum: int) -> str:
+    """The valid multiples of dt next to ``v`` (at least ``minimum`` steps, and > 0 for a value > 0)."""
+    lowest = max(minimum, 1 if v > 0 else minimum)
+    below, above = max(math.floor(v / dt), lowest), max(math.ceil(v / dt), lowest)
+    if below == above:
+        return f"a multiple such as {below * dt:g} ms"
+    return f"a multiple such as {below * dt:g} ms or {above * dt:g} ms"
+
+
 def steps(owner: str, name: str, value_ms: float, dt: float, minimum: int = 0) -> int:
     """Convert a time in ms to whole steps of dt, refusing values off the dt grid."""
     v = finite(owner, name, value_ms)
     k = round(v / dt)
     if abs(k * dt - v) > 1e-9 * max(1.0, abs(v)):
-        raise ValidationError(
-            f"{owner}: {name}={v} ms is not a multiple of dt={dt} ms; use a multiple such as {max(k, minimum) * dt:g}")
+        raise ValidationError(f"{owner}: {name}={v} ms is not a multiple of dt={dt} ms; use "
+                              f"{_nearest_multiples(v, dt, minimum)}")
     if k < minimum:
         raise ValidationError(
             f"{owner}: {name}={v} ms is below {minimum} step(s) of dt={dt} ms; use at least {minimum * dt:g} ms")

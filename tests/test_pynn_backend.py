@@ -191,7 +191,7 @@ def test_missing_extra_names_the_install_command(monkeypatch):
     broken = variants.Variant("nest", "pyNN.no_such_simulator", "pynn", "exact", ("pyNN", "nest"))
     with pytest.raises(BackendUnavailableError) as exc:
         loader.import_simulator(broken)
-    assert 'pip install "neuromorph[pynn]"' in _one_line(exc)
+    assert 'pip install -e ".[pynn]"' in _one_line(exc)
 
 
 def test_unknown_option():

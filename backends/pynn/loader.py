@@ -29,11 +29,11 @@ def import_simulator(variant: Variant):
         missing = getattr(exc, "name", None) or str(exc)
         raise BackendUnavailableError(
             f"backend 'pynn:{variant.name}' needs {', '.join(variant.packages)} ({missing} cannot be imported); "
-            f'install it with: pip install "neuromorph[{variant.extra}]"') from None
+            f'install it from the neuromorph checkout with: pip install -e ".[{variant.extra}]"') from None
     except Exception as exc:  # a broken simulator install raises all sorts of things at import
         raise BackendUnavailableError(
             f"backend 'pynn:{variant.name}' failed to import {variant.module} ({type(exc).__name__}: {exc}); "
-            f'reinstall it with: pip install --force-reinstall "neuromorph[{variant.extra}]"') from None
+            f'reinstall it from the neuromorph checkout with: pip install --force-reinstall -e ".[{variant.extra}]"') from None
     logging.getLogger("PyNN").setLevel(logging.ERROR)
     if variant.name == "spinnaker":
         # sPyNNaker logs every mapping algorithm at INFO; its own log file in the run directory

@@ -61,6 +61,12 @@ def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
 
 def supported_check(net, variant, numerics=None, neurons_per_core=None, board="SpiNN-5") -> None:
     """Raise UnsupportedError naming the first construct ``variant`` cannot run."""
+    if numerics is not None and numerics != variant.numerics:  # the mismatch itself, before any construct
+        own = (f"numerics {variant.numerics!r}; use numerics={variant.numerics!r} (--numerics {variant.numerics}) or"
+               if variant.numerics in ("spinnaker", "spinnaker-float", "exact")
+               else "its own discretisation, not a neuromorph numerics profile; give no numerics or use")
+        raise UnsupportedError(f"pynn:{variant.name} computes {own} backend='torch' (--backend torch) "
+                               f"for numerics={numerics!r}")
     table = capabilities(variant, numerics)
     check_supported(net, table, f"pynn:{variant.name}")
     for key in extra_constructs(net):

@@ -1,7 +1,7 @@
 """The torch backend: snnTorch surrogate spikes and PyTorch tensors, CPU or CUDA, batched.
 
 ``nm.build(net, backend="torch", numerics="spinnaker" | "spinnaker-float" | "exact", device="cpu",
-batch=1, dtype=torch.float64, spike_grad=None, trainable=(), threads=1)``; ``spike_grad`` is any
+batch=1, dtype=torch.float64, spike_grad=None, trainable=(), threads=1, max_memory=None)``; ``spike_grad`` is any
 snnTorch surrogate (default ``snntorch.surrogate.atan()``). Layout: engine.py (state, ring buffers,
 the chunked step loop), synapses.py (sparse storage, event-driven delivery), registry.py + cells/
 (neuron lowerings), plasticity/ (STDP), mechanisms/, sources.py, board.py, memory.py.
@@ -11,7 +11,7 @@ from .engine import TorchSimulation
 
 
 #: keyword options ``build`` passes on to TorchSimulation
-OPTIONS = ("numerics", "device", "batch", "dtype", "spike_grad", "trainable", "check", "threads")
+OPTIONS = ("numerics", "device", "batch", "dtype", "spike_grad", "trainable", "check", "threads", "max_memory")
 
 
 def build(net, backend: str = "torch", numerics: str = "spinnaker", device="cpu", batch: int = 1, **options):

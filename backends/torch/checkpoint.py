@@ -181,11 +181,11 @@ def load(data: dict, device=None, **options):
     net = Network.from_json(data["network"])
     opt = dict(data["options"])
     opt["dtype"] = {"float64": torch.float64, "float32": torch.float32}[opt["dtype"]]
-    unknown = set(options) - {"numerics", "batch", "dtype", "spike_grad", "trainable", "check", "threads"}
+    unknown = set(options) - {"numerics", "batch", "dtype", "spike_grad", "trainable", "check", "threads", "max_memory"}
     if unknown:
         from neuromorph.errors import ValidationError
         raise ValidationError(f"load: option(s) {', '.join(sorted(map(str, unknown)))} not understood "
-                              "(accepted: device, numerics, batch, dtype, spike_grad, trainable, check, threads)")
+                              "(accepted: device, numerics, batch, dtype, spike_grad, trainable, check, threads, max_memory)")
     opt.update(options)
     sim = TorchSimulation(net, device=device or "cpu", **opt)
     restore(sim, data["state"])

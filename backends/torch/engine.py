@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 
 import numpy as np
 import snntorch
@@ -32,7 +33,7 @@ from neuromorph.simulation import Simulation
 from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
 from . import board
-from .memory import check_fits
+from .memory import check_fits, check_run, parse_size
 from .plasticity import PlasticSynapses
 from .registry import cell_lowering
 from .sources import SOURCES, ArraySource
@@ -140,7 +141,7 @@ class _StaticSynapses:
 
 class TorchSimulation(Simulation, torch.nn.Module):
     """``nm.build(net, backend="torch", numerics=..., device=..., batch=..., dtype=...,
-    spike_grad=..., trainable=(...), threads=...)``.
+    spike_grad=..., trainable=(...), threads=..., max_memory=...)``.
 
     ``dtype``: torch.float64 (default: the parity contract with NEST is bit-level) or
     torch.float32 (about 2× less memory; statistics within the bounds of docs/semantics.md).
@@ -148,11 +149,14 @@ class TorchSimulation(Simulation, torch.nn.Module):
     many small kernels whose thread start-up costs more than it saves, and on a shared machine
     extra threads wait for busy cores; raise it for dense training networks). ``trainable``:
     static projections whose weights become ``nn.Parameter`` s, in ``sim.trainable`` under the
-    projection's label ("." written "·").
+    projection's label ("." written "·"). ``max_memory``: the memory budget in bytes (or a string
+    such as ``"8G"``) for the build estimate and every run's recordings (default: what is available
+    on the device; backends/torch/memory.py).
     """
 
     def __init__(self, net, numerics: str = "spinnaker", device="cpu", batch: int = 1, dtype=torch.float64,
-                 spike_grad=None, trainable=(), check: bool = True, threads: int | None = 1):
+                 spike_grad=None, trainable=(), check: bool = True, threads: int | None = 1,
+                 max_memory=None):
         torch.nn.Module.__init__(self)
         self.net = net
         if not isinstance(numerics, str):
@@ -172,7 +176,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
         from .capabilities import capabilities
         if check:
             check_supported(net, capabilities(numerics=numerics), f"torch ({numerics})", self.batch)
-        check_fits(net, self.batch, dtype, self.device)
+        self.max_memory = parse_size(max_memory)
+        self.build_bytes = check_fits(net, self.batch, dtype, self.device, self.max_memory)
         self.dt = net.dt
         self._fire = make_fire(spike_grad or snntorch.surrogate.atan())
         self.pops: dict[str, _Population] = {}
@@ -338,13 +343,18 @@ class TorchSimulation(Simulation, torch.nn.Module):
         return self.k * self.dt
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, ms: float) -> None:
+    def run(self, ms: float, progress: bool = False) -> None:
+        """Run ``ms`` more. Refused (SimulationError) before anything is allocated when the run's
+        recordings would not fit (backends/torch/memory.py); the length itself allocates nothing.
+        ``progress=True``: a tqdm bar on stderr (simulated time, speed, ETA), updated per chunk."""
         n = self.net.steps(ms, "run duration")
         if n == 0:
             return
         for label, x in self._inputs.items():
             if x.shape[0] != n:
                 raise ValidationError(f"input of {label!r} has {x.shape[0]} steps; this run has {n} (ms={ms}, dt={self.dt})")
+        check_run(self, n, ms)
+        bar = self._progress_bar(n) if progress else None
         inputs, self._inputs = self._inputs, {}
         self.buffers.set_grad(torch.is_grad_enabled() and (any(w.requires_grad for w in self.trainable.values())
                                                            or any(x.requires_grad for x in inputs.values())))
@@ -357,10 +367,31 @@ class TorchSimulation(Simulation, torch.nn.Module):
                     self._process_stamp(-1, 0, first, {}, None)
                     self._stamp0_done = True
                 for c0 in range(k0, k0 + n, CHUNK):
-                    self._run_chunk(c0, min(c0 + CHUNK, k0 + n), inputs, k0)
+                    c1 = min(c0 + CHUNK, k0 + n)
+                    self._run_chunk(c0, c1, inputs, k0)
+                    if bar is not None:
+                        bar.update((c1 - c0) * self.dt / 1000.0)
         except torch.cuda.OutOfMemoryError as exc:
             raise SimulationError(f"torch ran out of GPU memory at t={self.time} ms ({exc}); reduce batch or size") from None
+        finally:
+            if bar is not None:
+                bar.close()
         self._check_finite()
+
+    def check_memory(self, ms: float) -> None:
+        """Refuse (SimulationError) a ``run(ms)`` whose recordings would not fit — what ``run``
+        checks first; for callers that run ``ms`` in several calls (``neuromorph run``)."""
+        check_run(self, self.net.steps(ms, "run duration"), ms)
+
+    def _progress_bar(self, n: int):
+        """A tqdm bar on stderr over the run's simulated seconds (None without tqdm)."""
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return None
+        return tqdm(total=n * self.dt / 1000.0, unit="sim-s", file=sys.stderr, desc="run", leave=False,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s simulated "
+                               "[{elapsed}<{remaining}, {rate_noinv_fmt}]")
 
     def _check_finite(self) -> None:
         """Refuse to go on from a state that left the float range (e.g. Izhikevich driven hard at a

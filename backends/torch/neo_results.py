@@ -31,7 +31,7 @@ def _neo():
         import quantities as pq
     except ImportError as exc:
         raise BackendUnavailableError(
-            f"Neo results need the neo package ({exc}); install it with: pip install \"neuromorph[pynn]\"") from None
+            f"Neo results need the neo package ({exc}); install it from the neuromorph checkout with: pip install -e \".[pynn]\"") from None
     return neo, pq
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from ._hooks import replace_additive, replace_gain
@@ -74,6 +75,12 @@ def threshold_adaptation_step(spikes: torch.Tensor, state: ThresholdState, p: Th
     return ThresholdState(r, torch.clamp(th, p.shift_min, p.shift_max))
 
 
+def _numpy(state: torch.Tensor) -> np.ndarray:
+    """A ``[batch, n]`` state as numpy: ``[n]`` when batch is 1 (the convention of ``sim.trace``)."""
+    a = state.detach().to("cpu", torch.float64).numpy().copy()
+    return a[0] if a.shape[0] == 1 else a
+
+
 def _ref(sim, label):
     """(dtype, device, (batch, n)) of a population in the simulation."""
     return getattr(sim, "dtype", torch.float64), getattr(sim, "device", None), (sim.batch, sim.net.populations[label].size)
@@ -104,8 +111,11 @@ class SynapticScalingMechanism:
         pass
 
     @property
-    def factor(self) -> torch.Tensor:
-        return self.state.factor
+    def factor(self) -> np.ndarray:
+        """The current gain g, numpy float64 (a copy), like the PyNN host loop's: ``[n]`` per neuron
+        (``[1]`` for ``scope="population"``), ``[batch, n]`` (``[batch, 1]``) when batched. The
+        torch tensor ``[batch, n]`` is ``self.state.factor``."""
+        return _numpy(self.state.factor)
 
     def _apply(self, sim):
         g = self.state.factor.to(_ref(sim, self.pop)[0]).unsqueeze(1)  # [b, 1, n_post or 1]
@@ -140,8 +150,10 @@ class ThresholdAdaptationMechanism:
         pass
 
     @property
-    def shift(self) -> torch.Tensor:
-        return self.state.shift
+    def shift(self) -> np.ndarray:
+        """The current threshold shift θ [mV], numpy float64 (a copy), like the PyNN host loop's:
+        ``[n]``, ``[batch, n]`` when batched. The torch tensor ``[batch, n]`` is ``self.state.shift``."""
+        return _numpy(self.state.shift)
 
     def _apply(self, sim):
         th = self.state.shift.to(_ref(sim, self.pop)[0])

@@ -90,14 +90,15 @@ class SpinnakerBoardConvention(SpinnakerFloatConvention):
 
     def __init__(self, tau_plus, tau_minus, dt, device):
         super().__init__(tau_plus, tau_minus, dt, device)
-        self.lut_plus = torch.as_tensor(board.exp_lut(tau_plus, dt), device=device)
-        self.lut_minus = torch.as_tensor(board.exp_lut(tau_minus, dt), device=device)
+        # each table ends in one extra 0: the decay past the table, so a lookup is clamp + gather
+        zero = torch.zeros(1, dtype=torch.int64, device=device)
+        self.lut_plus = torch.cat([torch.as_tensor(board.exp_lut(tau_plus, dt), device=device), zero])
+        self.lut_minus = torch.cat([torch.as_tensor(board.exp_lut(tau_minus, dt), device=device), zero])
 
     @staticmethod
     def _lut(lut, delta):
-        idx = delta.clamp(min=0)
-        inside = idx < lut.numel()
-        return torch.where(inside, lut[idx.clamp(max=lut.numel() - 1)], torch.zeros_like(idx))
+        """lut[delta] for 0 <= delta < len, 0 beyond (negative deltas read entry 0)."""
+        return lut.index_select(0, delta.clamp(0, lut.numel() - 1).reshape(-1)).view(delta.shape)
 
     def post_trace(self, trace, last, u, nearest):
         had = last != NONE
