@@ -11,7 +11,8 @@ from .engine import TorchSimulation
 
 
 #: keyword options ``build`` passes on to TorchSimulation
-OPTIONS = ("numerics", "device", "batch", "dtype", "spike_grad", "trainable", "check", "threads", "max_memory")
+OPTIONS = ("numerics", "device", "batch", "dtype", "spike_grad", "trainable", "trainable_biases", "check", "threads",
+           "max_memory")
 
 
 def build(net, backend: str = "torch", numerics: str = "spinnaker", device="cpu", batch: int = 1, **options):

@@ -113,6 +113,7 @@ def state(sim) -> dict:
         "neurons": _pack(sim.state),
         "ring": _pack(sim.buffers.buf),
         "static": {label: _pack(sp.W) for label, sp in sim.static.items()},
+        "biases": {key: _pack(b) for key, b in sim.biases.items()},
         "plastic": {label: {a: _pack(getattr(pp, a)) for a in _PLASTIC} for label, pp in sim.plastic.items()},
         "sources": {label: _pack({"stamps": src.stamps, "trial": src.trial, "neuron": src.neuron})
                     for label, src in sim.sources.items() if hasattr(src, "stamps")},
@@ -132,6 +133,8 @@ def restore(sim, st: dict) -> None:
         sp = sim.static[label]
         sp.W = _unpack(w, sp.W, dev)
         sp._pad_w = None
+    for key, b in st.get("biases", {}).items():
+        _unpack(b, sim.biases[key], dev)
     for label, attrs in st["plastic"].items():
         pp = sim.plastic[label]
         for a, v in attrs.items():
@@ -161,7 +164,8 @@ def save(sim, path) -> Path:
         "format": FORMAT, "backend": "torch", "network": sim.net.to_json(indent=None),
         "options": {"numerics": sim.numerics, "batch": sim.batch, "dtype": str(sim.dtype).replace("torch.", ""),
                     "threads": sim.threads, "trainable": [lab for lab, sp in sim.static.items()
-                                                          if isinstance(sp.W, torch.nn.Parameter)]},
+                                                          if isinstance(sp.W, torch.nn.Parameter)],
+                    "trainable_biases": dict(sim.bias_modes)},
         "state": state(sim),
     }
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -181,11 +185,13 @@ def load(data: dict, device=None, **options):
     net = Network.from_json(data["network"])
     opt = dict(data["options"])
     opt["dtype"] = {"float64": torch.float64, "float32": torch.float32}[opt["dtype"]]
-    unknown = set(options) - {"numerics", "batch", "dtype", "spike_grad", "trainable", "check", "threads", "max_memory"}
+    unknown = set(options) - {"numerics", "batch", "dtype", "spike_grad", "trainable", "trainable_biases", "check", "threads",
+                              "max_memory"}
     if unknown:
         from neuromorph.errors import ValidationError
         raise ValidationError(f"load: option(s) {', '.join(sorted(map(str, unknown)))} not understood "
-                              "(accepted: device, numerics, batch, dtype, spike_grad, trainable, check, threads, max_memory)")
+                              "(accepted: device, numerics, batch, dtype, spike_grad, trainable, trainable_biases, check, threads, "
+                              "max_memory)")
     opt.update(options)
     sim = TorchSimulation(net, device=device or "cpu", **opt)
     restore(sim, data["state"])

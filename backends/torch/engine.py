@@ -151,12 +151,14 @@ class TorchSimulation(Simulation, torch.nn.Module):
     static projections whose weights become ``nn.Parameter`` s, in ``sim.trainable`` under the
     projection's label ("." written "·"). ``max_memory``: the memory budget in bytes (or a string
     such as ``"8G"``) for the build estimate and every run's recordings (default: what is available
-    on the device; backends/torch/memory.py).
+    on the device; backends/torch/memory.py). ``trainable_biases``: population labels (or
+    ``{label: "neuron" | "shared"}``) whose ``i_offset`` gets a trainable offset [nA], one per
+    neuron (default) or one per population, in ``sim.biases`` (docs/training.md).
     """
 
     def __init__(self, net, numerics: str = "spinnaker", device="cpu", batch: int = 1, dtype=torch.float64,
                  spike_grad=None, trainable=(), check: bool = True, threads: int | None = 1,
-                 max_memory=None):
+                 max_memory=None, trainable_biases=()):
         torch.nn.Module.__init__(self)
         self.net = net
         if not isinstance(numerics, str):
@@ -228,6 +230,24 @@ class TorchSimulation(Simulation, torch.nn.Module):
             sp.W = torch.nn.Parameter(sp.W.clone())
             # named after the projection (torch forbids "." in parameter names)
             self.trainable[label.replace(".", "\u00b7")] = sp.W
+        self.biases = torch.nn.ParameterDict()
+        if isinstance(trainable_biases, (str, bytes)) or not isinstance(trainable_biases, (list, tuple, set, frozenset, dict)):
+            raise ValidationError(f"trainable_biases={trainable_biases!r:.60} must be a list of population labels "
+                                  "(or a dict label -> 'neuron' | 'shared')")
+        modes = trainable_biases if isinstance(trainable_biases, dict) else {t: "neuron" for t in trainable_biases}
+        self.bias_modes = {}
+        for target, mode in modes.items():
+            pop = net.get(target)
+            if pop.is_source or not hasattr(pop.celltype, "i_offset"):
+                raise ValidationError(f"trainable_biases: {pop.label!r} has no i_offset to train (a spike source or "
+                                      f"{type(pop.celltype).__name__})")
+            if mode not in ("neuron", "shared"):
+                raise ValidationError(f"trainable_biases[{pop.label!r}]={mode!r:.40} must be 'neuron' or 'shared'")
+            n = pop.size if mode == "neuron" else 1
+            self.bias_modes[pop.label] = mode
+            # an offset [nA] added to the description's i_offset (through the extra-current hook)
+            self.biases[pop.label.replace(".", "\u00b7")] = torch.nn.Parameter(
+                torch.zeros(1, n, dtype=self.dtype, device=self.device))
         # mechanism hooks: extra current [nA] and threshold shift [mV] per population ([batch, n]),
         # a gain per post neuron on a projection's transmitted weights ([batch, 1, n_post])
         self.extra_current = {label: None for label in self.pops}
@@ -357,6 +377,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         bar = self._progress_bar(n) if progress else None
         inputs, self._inputs = self._inputs, {}
         self.buffers.set_grad(torch.is_grad_enabled() and (any(w.requires_grad for w in self.trainable.values())
+                                                           or any(b.requires_grad for b in self.biases.values())
                                                            or any(x.requires_grad for x in inputs.values())))
         k0, off = self.k, self.profile.stamp_offset
         try:
@@ -446,7 +467,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if shift is not None:
                 thr = thr + shift
             in_exc, in_inh = buffers.slot(label, k)
-            spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, self.extra_current[label], thr, self._fire)
+            extra = self.extra_current[label]
+            if self.biases:
+                bias = self.biases.get(label.replace(".", "\u00b7"))
+                if bias is not None:
+                    bias = bias.expand(self.batch, p.n)
+                    extra = bias if extra is None else extra + bias
+            spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, extra, thr, self._fire)
             buffers.clear(label, k)
             if self._traces:
                 for var in p.state_variables:
@@ -644,6 +671,76 @@ class TorchSimulation(Simulation, torch.nn.Module):
         (backends/torch/neo_results.py; needs the ``[pynn]`` extra's neo)."""
         from .neo_results import to_neo
         return to_neo(self, label, variables)
+
+    # -- trained networks ------------------------------------------------------------------------
+    def clamp_weights(self) -> None:
+        """Clamp every trainable projection's weights at 0 (in place): the ``sign="fixed"``
+        policy, for a training loop that calls it after each ``opt.step()`` (docs/training.md)."""
+        with torch.no_grad():
+            for w in self.trainable.values():
+                w.clamp_(min=0.0)
+
+    def trained_network(self):
+        """A new nm.Network equal to the description but with every trainable projection's
+        current weights (a FromList with per-synapse delays) and every trainable bias folded into
+        ``i_offset``; signed weights are split by receptor: ``<label>`` keeps its receptor and the
+        weights ≥ 0, ``<label>:inh`` (``<label>:exc`` for an inhibitory projection) gets the
+        magnitudes of the negative ones with the other receptor (appended after the other
+        projections; a projection with only negative weights keeps its label and flips its
+        receptor). The result saves to JSON and builds on every backend (docs/training.md)."""
+        import dataclasses
+        import warnings
+        from neuromorph.connectors import FromList
+        from neuromorph.network import Network
+        net = self.net
+        out = Network(dt=net.dt, seed=net.seed)
+        for label, pop in net.populations.items():
+            bias = self.biases.get(label.replace(".", "\u00b7")) if self.biases else None
+            if bias is not None:
+                b = bias.detach().to(torch.float64).cpu().numpy().reshape(-1)
+                if b.size > 1 and np.ptp(b) > 0:
+                    raise ValidationError(
+                        f"trained_network: population {label!r} has per-neuron trained biases (i_offset offsets from "
+                        f"{b.min():.4g} to {b.max():.4g} nA) but a population has one i_offset; train it with "
+                        f"trainable_biases={{{label!r}: 'shared'}}, or split the population into one per neuron group")
+                pop = dataclasses.replace(pop, celltype=dataclasses.replace(
+                    pop.celltype, i_offset=float(pop.celltype.i_offset) + float(b[0])))
+            out.populations[label] = pop
+        flipped = {"excitatory": "inhibitory", "inhibitory": "excitatory"}
+        extra = []
+        for label, proj in net.projections.items():
+            key = label.replace(".", "\u00b7")
+            if key not in self.trainable:
+                out.projections[label] = proj
+                out._connectivity[label] = net._connectivity[label]
+                continue
+            w = self.static[label].weights().detach().to(torch.float64).cpu().numpy()
+            if w.shape[0] != 1 and np.ptp(w, axis=0).max(initial=0.0) > 0:
+                raise ValidationError(f"trained_network: projection {label!r} has weights per trial; set shared weights first")
+            w = w[0]
+            c = net._connectivity[label]
+            d = c.delays * net.dt
+            pos, neg = w >= 0, w < 0
+            rows = lambda m: [(int(i), int(j), float(abs(x)), float(y)) for i, j, x, y in zip(c.pre[m], c.post[m], w[m], d[m])]
+            if neg.any():
+                post = net.populations[proj.post].celltype
+                if getattr(post, "tau_syn_E", None) != getattr(post, "tau_syn_I", None):
+                    warnings.warn(f"trained_network: {label!r} has negative weights onto {proj.post!r}, whose tau_syn_E != "
+                                  "tau_syn_I; on the other receptor they act with the other time constant", stacklevel=2)
+            if neg.all() and w.size:
+                out.connect(proj.pre, proj.post, FromList(rows(neg)), receptor=flipped[proj.receptor], label=label)
+                continue
+            out.connect(proj.pre, proj.post, FromList(rows(pos)), receptor=proj.receptor, label=label)
+            if neg.any():
+                extra.append((proj, rows(neg)))
+        for proj, r in extra:
+            other = flipped[proj.receptor]
+            out.connect(proj.pre, proj.post, FromList(r), receptor=other, label=f"{proj.label}:{other[:3]}")
+        out.recordings = list(net.recordings)
+        out.extensions = list(net.extensions)
+        return out
+
+    to_network = trained_network
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path) -> None:
