@@ -145,7 +145,7 @@ def main(quick: bool = False, json_path: str | None = None, nest: bool = True, l
         log(f"NEST test accuracy (same JSON): {acc_nest:.3f}  (torch - NEST: {100 * (acc_torch - acc_nest):+.1f} points; "
             f"output spikes identical: {same})")
     if importlib.util.find_spec("spynnaker") is None:
-        log("pynn:spinnaker: skipped - sPyNNaker is not installed here (pip install 'neuromorph[spinnaker]'); "
+        log("pynn:spinnaker: skipped - sPyNNaker is not installed here (pip install -e '.[spinnaker]' in the neuromorph checkout); "
             "the same JSON maps with nm.build(net, backend='pynn:spinnaker')")
     else:
         sp = nm.build(seq, backend="pynn:spinnaker")

@@ -110,7 +110,37 @@ def _weight_unit(net, projection) -> str:
     return "mV" if getattr(ct, "weight_units", "nA") == "mV" else "nA"
 
 
-class _SimulatorOutput:
+class _Diversion:
+    """Shared by _SimulatorOutput and _RunLog: log records of level WARNING and above and Python
+    warnings go to ``self._fh`` while active; ``_restore`` puts stdout, fd 1 and logging back."""
+
+    def _divert_logging(self) -> None:
+        import logging
+
+        self._handler = logging.StreamHandler(self._fh)
+        self._handler.setLevel(logging.WARNING)
+        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(self._handler)
+        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
+        logging.captureWarnings(True)
+
+    def _restore(self) -> None:
+        import logging
+
+        _flush_stdout()
+        if sys.stdout is not self._saved_stdout:
+            if sys.stdout is not self._fh:  # our own copy of fd 1
+                sys.stdout.close()
+            sys.stdout = self._saved_stdout
+        if self._saved_fd is not None:
+            os.dup2(self._saved_fd, 1)
+            os.close(self._saved_fd)
+        if not self._warnings_were_captured:
+            logging.captureWarnings(False)
+        logging.getLogger().removeHandler(self._handler)
+
+
+class _SimulatorOutput(_Diversion):
     """While active, what a PyNN simulator prints on file descriptor 1 (NEST, sPyNNaker), Python
     warnings and log records of level WARNING and above go to a temporary file, not to stdout; what
     neuromorph (or a task) prints through ``sys.stdout`` still reaches it. ``note()`` then says how
@@ -118,17 +148,11 @@ class _SimulatorOutput:
     run`` keeps them in run.log instead.)"""
 
     def __enter__(self):
-        import logging
         import tempfile
 
         self.text = ""
         self._fh = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
-        self._handler = logging.StreamHandler(self._fh)
-        self._handler.setLevel(logging.WARNING)
-        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logging.getLogger().addHandler(self._handler)
-        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
-        logging.captureWarnings(True)
+        self._divert_logging()
         _flush_stdout()
         self._saved_fd, self._saved_stdout = None, sys.stdout
         try:
@@ -148,18 +172,7 @@ class _SimulatorOutput:
         return self
 
     def __exit__(self, *exc):
-        import logging
-
-        _flush_stdout()
-        if sys.stdout is not self._saved_stdout:
-            sys.stdout.close()
-            sys.stdout = self._saved_stdout
-        if self._saved_fd is not None:
-            os.dup2(self._saved_fd, 1)
-            os.close(self._saved_fd)
-        if not self._warnings_were_captured:
-            logging.captureWarnings(False)
-        logging.getLogger().removeHandler(self._handler)
+        self._restore()
         self._fh.flush()
         self._fh.seek(0)
         self.text = self._fh.read()
@@ -340,7 +353,7 @@ class _StopSignals:
                 pass
 
 
-class _RunLog:
+class _RunLog(_Diversion):
     """While active, what the simulator prints on stdout (file descriptor 1: NEST, PyNN, sPyNNaker)
     and Python warnings and log records of level WARNING and above go to ``run.log`` in --out, not to
     the terminal. The log is a temporary file until it is complete; an empty log is not kept."""
@@ -350,20 +363,12 @@ class _RunLog:
         self.written = False
 
     def __enter__(self):
-        import logging
-
         from .atomic import atomic_path
 
         self._ctx = atomic_path(self.path, fsync=False)
         tmp = self._ctx.__enter__()
         self._fh = open(tmp, "w", buffering=1, encoding="utf-8", errors="replace")
-        self._handler = logging.StreamHandler(self._fh)
-        self._handler.setLevel(logging.WARNING)
-        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root = logging.getLogger()
-        root.addHandler(self._handler)
-        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
-        logging.captureWarnings(True)
+        self._divert_logging()
         self._saved_fd = None
         _flush_stdout()
         self._saved_stdout, sys.stdout = sys.stdout, self._fh  # Python-level prints of the simulator
@@ -375,16 +380,7 @@ class _RunLog:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        import logging
-
-        _flush_stdout()
-        sys.stdout = self._saved_stdout
-        if self._saved_fd is not None:
-            os.dup2(self._saved_fd, 1)
-            os.close(self._saved_fd)
-        if not self._warnings_were_captured:
-            logging.captureWarnings(False)
-        logging.getLogger().removeHandler(self._handler)
+        self._restore()
         self._fh.close()
         if exc_type is None and Path(self._fh.name).stat().st_size > 0:
             self._ctx.__exit__(None, None, None)  # the log becomes run.log
