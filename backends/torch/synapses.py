@@ -29,11 +29,6 @@ DENSE_MAX = 1 << 26
 PAD_WASTE = 3.0
 
 
-def synapse_lists(conn):
-    """(n_pre, n_post, pre, post, weights, delay steps) of a resolved projection."""
-    return conn.n_pre, conn.n_post, conn.pre, conn.post, conn.weights, conn.delays
-
-
 def expand_groups(ptr: torch.Tensor, groups: torch.Tensor):
     """For groups g (e.g. the pre neurons that spiked) with members ``ptr[g]:ptr[g+1]``, return
     ``(which, member)``: for every member of every listed group, the position of its group in
@@ -69,7 +64,7 @@ class SynapseTable:
     (delay index, post): ``col_syn`` with ``col_ptr [n_delays·n_post + 1]``."""
 
     def __init__(self, conn, device):
-        n_pre, n_post, pre, post, weights, delays = synapse_lists(conn)
+        n_pre, n_post, pre, post, weights, delays = conn.n_pre, conn.n_post, conn.pre, conn.post, conn.weights, conn.delays
         self.n_pre, self.n_post = int(n_pre), int(n_post)
         pre = np.asarray(pre, dtype=np.int64)
         post = np.asarray(post, dtype=np.int64)
