@@ -132,12 +132,7 @@ def traces(panels: Sequence[tuple[str, str, np.ndarray, np.ndarray, str]], path:
             ax.plot(times, values.mean(1), color="tab:blue", lw=1.0, label="mean")
             ax.legend(fontsize=7, loc="upper right")
         ax.set_ylabel(f"{label} {var}" + (f" ({unit})" if unit else ""))
-    axes[-1, 0].set_xlabel("time (ms)")
-    if duration_ms:
-        axes[-1, 0].set_xlim(0, duration_ms)
-    if title:
-        axes[0, 0].set_title(title)
-    return _save(fig, path, dpi)
+    return _finish_panels(fig, axes, path, dpi, duration_ms, title)
 
 
 def weights(histories: Sequence[tuple[str, np.ndarray, np.ndarray, str]], path: str | Path, title: str = "",
@@ -166,6 +161,11 @@ def weights(histories: Sequence[tuple[str, np.ndarray, np.ndarray, str]], path: 
                     label=f"mean of {w.shape[1]} synapses")
             ax.legend(fontsize=7, loc="best")
         ax.set_ylabel(f"{label}\nweight ({unit})")
+    return _finish_panels(fig, axes, path, dpi, duration_ms, title)
+
+
+def _finish_panels(fig, axes, path, dpi: int, duration_ms, title: str) -> Path:
+    """Time axis, title and save for a column of panels sharing the time axis (ms)."""
     axes[-1, 0].set_xlabel("time (ms)")
     if duration_ms:
         axes[-1, 0].set_xlim(0, duration_ms)

@@ -27,12 +27,12 @@ is available at that moment (CUDA's free memory, or the host's MemAvailable).
 from __future__ import annotations
 
 import math
-import os
 import re
 
 import torch
 
 from neuromorph.errors import SimulationError, ValidationError
+from neuromorph.network import available_memory
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
@@ -68,21 +68,11 @@ def _gib(n: int) -> str:
 
 
 def available_bytes(device) -> int | None:
-    """Free memory on the device: CUDA's free memory, or the host's MemAvailable."""
+    """Free memory on the device: CUDA's free memory, or the host's (the description's reading)."""
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return int(free)
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return available_memory()
 
 
 def estimate_bytes(net, batch: int, dtype) -> int:
