@@ -35,9 +35,7 @@ def _pack(x):
         return x.detach().cpu().clone()
     if isinstance(x, np.ndarray):
         return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(x)).clone()}
-    if isinstance(x, tuple) and hasattr(x, "_fields"):
-        return {"__tuple__": [_pack(v) for v in x]}
-    if isinstance(x, tuple):
+    if isinstance(x, tuple):  # NamedTuples too: _unpack rebuilds them from the fresh simulation's type
         return {"__tuple__": [_pack(v) for v in x]}
     if isinstance(x, list):
         return [_pack(v) for v in x]
@@ -72,8 +70,11 @@ def _unpack(saved, like, device):
             vals = [_unpack(s, lk, device) for s, lk in zip(items, likes)]
             return type(like)(*vals) if isinstance(like, tuple) and hasattr(like, "_fields") else tuple(vals)
         if "__items__" in saved:
-            return {_unpack(k, None, device): _unpack(v, (like or {}).get(_unpack(k, None, device)), device)
-                    for k, v in saved["__items__"]}
+            out = {}
+            for k, v in saved["__items__"]:
+                key = _unpack(k, None, device)
+                out[key] = _unpack(v, (like or {}).get(key), device)
+            return out
         like = like if isinstance(like, dict) else {}
         return {k: _unpack(v, like.get(k), device) for k, v in saved.items()}
     if isinstance(saved, list):

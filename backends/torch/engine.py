@@ -61,6 +61,11 @@ def resolve_device(device) -> torch.device:
     return dev
 
 
+def param_name(label: str) -> str:
+    """A projection's or population's label as the name of its nn.Parameter (torch forbids ".")."""
+    return label.replace(".", "\u00b7")
+
+
 def make_fire(spike_grad):
     """Spike function: the forward value is the exact ``v >= thr`` test (both simulators spike on
     equality; snnTorch's Heaviside is ``> 0``), the gradient snnTorch's surrogate of ``v − thr``
@@ -229,7 +234,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             sp = self.static[label]
             sp.W = torch.nn.Parameter(sp.W.clone())
             # named after the projection (torch forbids "." in parameter names)
-            self.trainable[label.replace(".", "\u00b7")] = sp.W
+            self.trainable[param_name(label)] = sp.W
         self.biases = torch.nn.ParameterDict()
         if isinstance(trainable_biases, (str, bytes)) or not isinstance(trainable_biases, (list, tuple, set, frozenset, dict)):
             raise ValidationError(f"trainable_biases={trainable_biases!r:.60} must be a list of population labels "
@@ -246,7 +251,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             n = pop.size if mode == "neuron" else 1
             self.bias_modes[pop.label] = mode
             # an offset [nA] added to the description's i_offset (through the extra-current hook)
-            self.biases[pop.label.replace(".", "\u00b7")] = torch.nn.Parameter(
+            self.biases[param_name(pop.label)] = torch.nn.Parameter(
                 torch.zeros(1, n, dtype=self.dtype, device=self.device))
         # mechanism hooks: extra current [nA] and threshold shift [mV] per population ([batch, n]),
         # a gain per post neuron on a projection's transmitted weights ([batch, 1, n_post])
@@ -418,8 +423,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         """Refuse to go on from a state that left the float range (e.g. Izhikevich driven hard at a
         large dt): a SimulationError naming the population, instead of inf/NaN traces."""
         for label, state in self.state.items():
-            values = state.values() if isinstance(state, dict) else (state if isinstance(state, (tuple, list)) else (state,))
-            for x in values:
+            for x in state:  # the lowering's NamedTuple of tensors
                 if isinstance(x, torch.Tensor) and x.is_floating_point() and not bool(torch.isfinite(x).all()):
                     raise SimulationError(
                         f"population {label!r}: its state left the float range (inf/NaN) by t={self.time:g} ms; the "
@@ -469,7 +473,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             in_exc, in_inh = buffers.slot(label, k)
             extra = self.extra_current[label]
             if self.biases:
-                bias = self.biases.get(label.replace(".", "\u00b7"))
+                bias = self.biases.get(param_name(label))
                 if bias is not None:
                     bias = bias.expand(self.batch, p.n)
                     extra = bias if extra is None else extra + bias
@@ -695,7 +699,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         net = self.net
         out = Network(dt=net.dt, seed=net.seed)
         for label, pop in net.populations.items():
-            bias = self.biases.get(label.replace(".", "\u00b7")) if self.biases else None
+            bias = self.biases.get(param_name(label)) if self.biases else None
             if bias is not None:
                 b = bias.detach().to(torch.float64).cpu().numpy().reshape(-1)
                 if b.size > 1 and np.ptp(b) > 0:
@@ -709,7 +713,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         flipped = {"excitatory": "inhibitory", "inhibitory": "excitatory"}
         extra = []
         for label, proj in net.projections.items():
-            key = label.replace(".", "\u00b7")
+            key = param_name(label)
             if key not in self.trainable:
                 out.projections[label] = proj
                 out._connectivity[label] = net._connectivity[label]
