@@ -15,18 +15,28 @@ The papers' spike-level protocol (design.md §6; tests/data/spatial_pattern/READ
   inhibitory output neuron (inhibitory receptor), all-to-all, delay 1 ms, with sPyNNaker's
   nearest-pair STDP: tau± 5 ms, A+ = 1, A- = -1 (post-before-pre potentiates too), additive in nA
   (``step="absolute"``), w in [0, 20]. The learned weights of both pathways are the result.
-- **Test network.** One output neuron; the relay of line "1" of bit i excites it with h·W1_i and
-  inhibits it with h·W0_i, line "0" the reverse; both with delay 1 ms, so excitation and inhibition
-  of a line arrive in the same step and cancel exactly in ``I = Σw_exc − Σw_inh`` when W1_i = W0_i.
+- **Test network** (:func:`build_test_network`). One output neuron; the relay of line "1" of bit i
+  excites it with h·W1_i and inhibits it with h·W0_i, line "0" the reverse; both with delay 1 ms,
+  so excitation and inhibition of a line arrive in the same step and cancel exactly in
+  ``I = Σw_exc − Σw_inh`` when W1_i = W0_i. As the authors built it, each projection is a list of
+  its *non-zero* h·W entries (``FromList``; the board's ring-buffer shift counts only those).
   Inputs at 10 ms, run 20 ms; a word is detected when the output fires. W1, W0 are the learned
   weights summed over the trained words.
-- **Homeostasis** (:func:`homeostasis_factor`): one global factor h, searched on the host between
-  runs with spike-level test runs: the smallest h on a dyadic grid (2^-20, ≈1e-6) at which every
-  detectable trained word fires (= the maximum over the trained words of each word's own threshold
-  factor). A dyadic h keeps every product h·W and every sum of them exact in float64, so words
-  whose inputs are equal in exact arithmetic get bit-identical inputs.
-- **Evaluation** (:func:`evaluate`): all 2^bits words presented at h (a batch of trials on torch,
-  disjoint replicas of the test network in one run on other backends); metrics over them.
+- **Trials** (:func:`present_trials`): one trial per (word, h) pair, each its own board run. On
+  torch the test network is built once with a batch and every trial gets its own weights h·W
+  (``set_weights``), so under ``numerics="spinnaker"`` each trial's ring-buffer shift follows its own
+  h; the output spike count of each trial is returned. Other backends run
+  :func:`build_fanout_test_network` (one network, no per-trial shift).
+- **Homeostasis** (:func:`homeostasis_search`, :func:`homeostasis_factor`): the authors' search
+  (simulators.md §9.8), per trained word p: present p at h = 100; if it does not fire, p is
+  undetectable. Otherwise bisect on [1e-4, 100] (midpoint (lo+hi)/2; fires → hi = mid, does not
+  fire → lo = mid) while hi − lo ≥ 1e-4, then scan ``np.arange(round(lo, 5) − 1e-5, round(hi, 5) +
+  1e-5, 1e-5)`` and take the first h at which the output fires exactly once. The network's h is the
+  maximum over the detectable trained words. The float h values are the ones this numpy arithmetic
+  produces (e.g. 4.1881699999999995), which matters where h·W rounds to the weight LSB.
+- **Evaluation** (:func:`evaluate`): all 2^bits words presented at h (one trial per word), found
+  by the search or given (``h=``, to reproduce a run whose h was set by hand); the output spike
+  count per word and the metrics over the words.
 """
 from __future__ import annotations
 
@@ -45,8 +55,9 @@ from neuromorph.errors import NeuromorphError, ValidationError
 from neuromorph.validation import finite
 
 __all__ = ["CELL", "TRAIN_ONE_MS", "TRAIN_ZERO_MS", "TEACHER_MS", "SAVE_MS", "TRAIN_MS", "TEST_AT_MS",
-           "TEST_MS", "GRID", "word_bits", "build_training_network", "train_word", "train_words",
-           "build_test_network", "build_fanout_test_network", "present", "homeostasis_factor", "evaluate", "metrics", "main"]
+           "TEST_MS", "H_PROBE", "H_LOW", "H_TOL", "H_STEP", "word_bits", "build_training_network", "train_word",
+           "train_words", "build_test_network", "build_fanout_test_network", "present_trials", "present",
+           "homeostasis_search", "homeostasis_factor", "evaluate", "metrics", "main"]
 
 CELL = dict(cm=1.0, tau_m=20.0, tau_refrac=0.1, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, i_offset=0.0)
 TRAIN_ONE_MS = (1.0, 26.0, 56.0)
@@ -57,7 +68,11 @@ TRAIN_MS = 75.0
 RELAY_WEIGHT = 20.0
 STDP_PARAMS = dict(tau_plus=5.0, tau_minus=5.0, A_plus=1.0, A_minus=-1.0, w_min=0.0, w_max=20.0)
 TEST_AT_MS, TEST_MS = 10.0, 20.0
-GRID = 2.0 ** -20          # homeostatic factors are searched on this dyadic grid
+# the authors' homeostasis search (module docstring; simulators.md §9.8)
+H_PROBE = 100.0            # first test: a word that does not fire here is undetectable
+H_LOW = 1e-4               # lower end of the bisection
+H_TOL = 1e-4               # the bisection runs while hi - lo >= H_TOL
+H_STEP = 1e-5              # step of the final scan
 MAX_BITS = 16              # 2^16 test words in one batch at most
 
 
@@ -199,20 +214,34 @@ def _test_inputs(word: int, bits: int):
     return [[TEST_AT_MS] if x else [] for x in b], [[] if x else [TEST_AT_MS] for x in b]
 
 
+_TEST_PROJECTIONS = (("one", "excitatory"), ("one", "inhibitory"), ("zero", "excitatory"), ("zero", "inhibitory"))
+
+
+def _line_weights(name: str, receptor: str, W1, W0):
+    """The learned weights of a test projection: relay line ``name`` excites with its own pathway's
+    weights and inhibits with the other's."""
+    return (W1 if receptor == "excitatory" else W0) if name == "one" else (W0 if receptor == "excitatory" else W1)
+
+
 def build_test_network(W1, W0, factors, bits: int = 10, word: int = 0) -> nm.Network:
     """The test network presenting ``word``, with one output neuron per homeostatic factor in
     ``factors``: output k gets ``h_k·W`` (module docstring). Projections ``one_exc``, ``one_inh``
-    (from the "1"-line relays) and ``zero_exc``, ``zero_inh`` (from the "0"-line relays)."""
+    (from the "1"-line relays) and ``zero_exc``, ``zero_inh`` (from the "0"-line relays), each a
+    ``FromList`` of its non-zero weights only, as the authors built it (a projection without any is
+    left out). Give one factor for a board-faithful run: several outputs share one ring-buffer
+    shift, which the largest factor sets."""
     W1 = np.asarray(W1, dtype=np.float64).reshape(-1)
     W0 = np.asarray(W0, dtype=np.float64).reshape(-1)
     h = np.asarray(factors, dtype=np.float64).reshape(-1)
     one, zero = _test_inputs(word, bits)
     net = _test_skeleton(one, zero, bits, h.size)
-    for name, exc, inh in (("one", W1, W0), ("zero", W0, W1)):
-        for rec, W in (("excitatory", exc), ("inhibitory", inh)):
-            # [bits, K]; exact in float64 for dyadic h and W (multiples of the weight LSB)
-            net.connect(f"relay_{name}", "output", nm.AllToAll(), weight=np.outer(W, h), delay=1.0,
-                        receptor=rec, label=f"{name}_{rec[:3]}")
+    for name, rec in _TEST_PROJECTIONS:
+        W = _line_weights(name, rec, W1, W0)
+        w = np.outer(W, h)                          # [bits, K]: h_k * W_i as the authors' numpy product
+        rows = [(int(i), int(k), float(w[i, k])) for i, k in zip(*np.nonzero(w))]
+        if rows:
+            net.connect(f"relay_{name}", "output", nm.FromList(rows), delay=1.0, receptor=rec,
+                        label=f"{name}_{rec[:3]}")
     net.record("output", "spikes")
     return net
 
@@ -249,26 +278,80 @@ def _test_skeleton(one, zero, bits, n_out):
     return net
 
 
-def present(words: Sequence[int], W1, W0, factors, bits: int = 10, backend: str = "torch",
-            numerics: str | None = "spinnaker", **opts) -> np.ndarray:
-    """Present each word to the test network at each factor (one spike-level run: a batch of trials
-    on torch, :func:`build_fanout_test_network` elsewhere) and return ``fired[word, factor]``."""
-    words = list(words)
-    K = np.asarray(factors).size
+def _spike_counts(sim, label: str, batch: int) -> np.ndarray:
+    """Output spikes per trial and neuron, ``[batch, n]``."""
+    spikes = sim.spikes(label)
+    if batch == 1:
+        spikes = [spikes]
+    return np.array([[len(np.asarray(s)) for s in trial] for trial in spikes], dtype=np.int64)
+
+
+def present_trials(words: Sequence[int], factors, W1, W0, bits: int = 10, backend: str = "torch",
+                   numerics: str | None = "spinnaker", **opts) -> np.ndarray:
+    """Present ``words[i]`` at the homeostatic factor ``factors[i]`` (a scalar applies to every
+    word): one trial per pair, each its own board run, and return the number of output spikes per
+    trial (int array).
+
+    Torch: the test network (:func:`build_test_network`, non-zero synapses only) is built once with
+    one trial per pair and every trial gets its words' inputs and its own weights ``h_i·W`` through
+    ``set_weights`` (the per-synapse order of ``weights(format="list")``), so a profile that derives
+    the ring-buffer shift from the weights gives each trial the shift of its own h. Other backends:
+    one run of :func:`build_fanout_test_network` per call (outputs for every distinct word × factor;
+    every output shares one shift there)."""
+    words = [int(w) for w in words]
+    n = len(words)
+    h = np.asarray(factors, dtype=np.float64).reshape(-1)
+    if h.size == 1 and n != 1:
+        h = np.full(n, h[0])
+    if h.size != n:
+        raise ValidationError(f"spatial_pattern.present_trials: {n} words but {h.size} factors; give one factor per word or one for all")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if np.any(~np.isfinite(h)) or np.any(h < 0):
+        raise ValidationError(f"spatial_pattern.present_trials: factors must be finite and >= 0 (got {h[~np.isfinite(h) | (h < 0)][0]!r})")
+    W1 = np.asarray(W1, dtype=np.float64).reshape(-1)
+    W0 = np.asarray(W0, dtype=np.float64).reshape(-1)
     build = _build_opts(backend, numerics, opts)
     if backend == "torch":
-        net = build_test_network(W1, W0, factors, bits, words[0])
-        sim = nm.build(net, backend=backend, batch=len(words), **build)
-        if len(words) > 1:   # one trial per word
+        net = build_test_network(W1, W0, [1.0], bits, words[0])
+        sim = nm.build(net, backend=backend, batch=n, **build)
+        if n > 1:
             inputs = [_test_inputs(w, bits) for w in words]
             sim.set_spike_times("source_one", [o for o, _ in inputs])
             sim.set_spike_times("source_zero", [z for _, z in inputs])
+        for name, rec in _TEST_PROJECTIONS:
+            label = f"{name}_{rec[:3]}"
+            if label not in net.projections:
+                continue
+            pre = np.asarray(sim.weights(label, format="list")[0], dtype=np.int64)
+            W = _line_weights(name, rec, W1, W0)[pre]
+            sim.set_weights(label, h[:, None] * W[None, :])      # [trial, synapse]: h_i * W_j
         sim.run(TEST_MS)
-        spikes = sim.spikes("output")
-        if len(words) == 1:
-            spikes = [spikes]
-        return np.array([[len(np.asarray(spikes[b][k])) > 0 for k in range(K)] for b in range(len(words))], dtype=bool)
-    net = build_fanout_test_network(W1, W0, factors, words, bits)
+        return _spike_counts(sim, "output", n)[:, 0]
+    uw = list(dict.fromkeys(words))
+    uh, hk = np.unique(h, return_inverse=True)
+    net = build_fanout_test_network(W1, W0, uh, uw, bits)
+    sim = nm.build(net, backend=backend, **build)
+    sim.run(TEST_MS)
+    counts = np.array([len(np.asarray(s)) for s in sim.spikes("output")], dtype=np.int64).reshape(len(uw), uh.size)
+    row = {w: r for r, w in enumerate(uw)}
+    return np.array([counts[row[w], k] for w, k in zip(words, hk.reshape(-1))], dtype=np.int64)
+
+
+def present(words: Sequence[int], W1, W0, factors, bits: int = 10, backend: str = "torch",
+            numerics: str | None = "spinnaker", **opts) -> np.ndarray:
+    """Present each word to the test network at each factor and return ``fired[word, factor]``:
+    on torch one trial per (word, factor) (:func:`present_trials`), elsewhere one run of
+    :func:`build_fanout_test_network`."""
+    words = [int(w) for w in words]
+    h = np.asarray(factors, dtype=np.float64).reshape(-1)
+    K = h.size
+    if backend == "torch":
+        counts = present_trials([w for w in words for _ in range(K)], np.tile(h, len(words)), W1, W0, bits,
+                                backend, numerics, **opts)
+        return counts.reshape(len(words), K) > 0
+    build = _build_opts(backend, numerics, opts)
+    net = build_fanout_test_network(W1, W0, h, words, bits)
     sim = nm.build(net, backend=backend, **build)
     sim.run(TEST_MS)
     spikes = sim.spikes("output")
@@ -279,36 +362,52 @@ def present(words: Sequence[int], W1, W0, factors, bits: int = 10, backend: str 
 # --------------------------------------------------------------------------------------------
 # Homeostasis and evaluation
 # --------------------------------------------------------------------------------------------
-def homeostasis_factor(trained_words: Sequence[int], W1, W0, bits: int = 10, backend: str = "torch",
-                       numerics: str | None = "spinnaker", candidates: int = 63, h_max: float = 2.0 ** 16,
-                       **opts) -> tuple[float, list[int]]:
-    """The smallest factor h on the grid ``GRID`` at which every detectable trained word fires.
+def homeostasis_search(trained_words: Sequence[int], W1, W0, bits: int = 10, backend: str = "torch",
+                       numerics: str | None = "spinnaker", **opts) -> dict:
+    """The authors' homeostasis search (module docstring; simulators.md §9.8), spike level.
 
-    Spike-level search: each round presents the trained words (a batch) to a test network with
-    ``candidates`` output neurons at factors spread over the current bracket and keeps the bracket
-    between the largest failing and the smallest passing factor (⌈log_{K+1}⌉ rounds). A trained word
-    that does not fire even at ``h_max`` (its net input is not positive, e.g. a word and its
-    complement trained together) is not detectable and does not constrain h. Returns ``(h,
-    undetectable words)``; h is NaN when no trained word is detectable."""
-    words = sorted(set(int(w) for w in trained_words))
-    top = present(words, W1, W0, [h_max], bits, backend, numerics, **opts)[:, 0]
-    undetectable = [w for w, f in zip(words, top) if not f]
-    words = [w for w, f in zip(words, top) if f]
-    if not words:
-        return float("nan"), undetectable
-    lo, hi = 0, int(round(h_max / GRID))              # grid units: fails at lo (h = 0), fires at hi
-    while hi - lo > 1:
-        k = np.unique(np.linspace(lo, hi, candidates + 2).round().astype(np.int64)[1:-1])
-        k = k[(k > lo) & (k < hi)]
-        if k.size == 0:
-            k = np.array([(lo + hi) // 2])
-        fired = present(words, W1, W0, k * GRID, bits, backend, numerics, **opts).all(axis=0)
-        passing = k[fired]
-        failing = k[~fired]
-        if passing.size:
-            hi = int(passing.min())
-        lo = int(failing[failing < hi].max()) if (failing < hi).any() else lo
-    return hi * GRID, undetectable
+    Every tested h is its own trial (:func:`present_trials`): the probe at ``H_PROBE`` of all trained
+    words is one batch, each bisection round one batch with one trial per word still bisecting, the
+    final scans of all words one batch. Returns ``{"h", "h_list", "undetectable"}``: ``h_list``
+    maps each trained word to its own factor (None if undetectable), ``h`` is their maximum (NaN
+    when no trained word is detectable). If no scanned h fires exactly once (firing is not
+    monotone in h under wrap-around), the word's factor is the bisection's upper end, which fired."""
+    words = list(dict.fromkeys(int(w) for w in trained_words))
+    run = lambda ws, hs: present_trials(ws, hs, W1, W0, bits, backend, numerics, **opts)   # noqa: E731
+    probe = run(words, [H_PROBE] * len(words)) if words else []
+    detectable = [w for w, c in zip(words, probe) if c > 0]
+    lo = {w: H_LOW for w in detectable}
+    hi = {w: H_PROBE for w in detectable}
+    while True:
+        active = [w for w in detectable if hi[w] - lo[w] >= H_TOL]
+        if not active:
+            break
+        mids = [(lo[w] + hi[w]) / 2 for w in active]
+        for w, m, c in zip(active, mids, run(active, mids)):
+            if c > 0:
+                hi[w] = m
+            else:
+                lo[w] = m
+    scans = {w: [float(x) for x in np.arange(round(lo[w], 5) - H_STEP, round(hi[w], 5) + H_STEP, H_STEP)] for w in detectable}
+    trials = [(w, x) for w in detectable for x in scans[w]]
+    counts = run([w for w, _ in trials], [x for _, x in trials]) if trials else []
+    first = {}
+    for (w, x), c in zip(trials, counts):
+        if c == 1 and w not in first:
+            first[w] = x
+    h_list = {w: (first.get(w, hi[w]) if w in lo else None) for w in words}
+    found = [x for x in h_list.values() if x is not None]
+    return {"h": max(found) if found else float("nan"), "h_list": h_list,
+            "undetectable": [w for w in words if h_list[w] is None]}
+
+
+def homeostasis_factor(trained_words: Sequence[int], W1, W0, bits: int = 10, backend: str = "torch",
+                       numerics: str | None = "spinnaker", **opts) -> tuple[float, list[int]]:
+    """The network's homeostatic factor by the authors' search (:func:`homeostasis_search`):
+    ``(h, undetectable words)``; h is NaN when no trained word is detectable (e.g. a word and its
+    complement trained together: the net input of each is 0)."""
+    r = homeostasis_search(trained_words, W1, W0, bits, backend, numerics, **opts)
+    return r["h"], sorted(r["undetectable"])
 
 
 def metrics(detected: Sequence[int], trained: Sequence[int], bits: int = 10) -> dict:
@@ -328,14 +427,21 @@ def metrics(detected: Sequence[int], trained: Sequence[int], bits: int = 10) -> 
 
 
 def evaluate(trained_words: Sequence[int], bits: int = 10, backend: str = "torch", numerics: str | None = "spinnaker",
-             t_offset: float = 0.0, **opts) -> dict:
-    """Train the words (spike level), sum their weights, search the homeostatic factor h, test all
-    2^bits words at h and return ``{"h", "positives", "negatives", "TP", "TN", "FP", "FN",
-    "accuracy", "precision", "npv", "sensitivity", "specificity", "detected", "trained", "W1", "W0",
-    "undetectable", "scores", "threshold_nA"}``. ``t_offset`` shifts the training protocol
-    (:func:`build_training_network`). ``scores`` is each word's net input h·(Σexc − Σinh)
-    [nA] for the report plot (the detection itself is the spike-level run); ``threshold_nA`` the
-    one-step input that takes the output from rest to threshold."""
+             t_offset: float = 0.0, h: float | None = None, **opts) -> dict:
+    """Train the words (spike level), sum their weights, find the homeostatic factor h by the
+    authors' search (or take the given ``h``: no search, e.g. to reproduce a run whose h was set
+    by hand), test all 2^bits words at h (one trial each) and return ``{"h", "h_list", "positives",
+    "negatives", "TP", "TN", "FP", "FN", "accuracy", "precision", "npv", "sensitivity",
+    "specificity", "detected", "trained", "W1", "W0", "undetectable", "out", "scores",
+    "threshold_nA"}``.
+
+    ``out[w]`` is the number of output spikes when testing word w (int array; None when no trained
+    word is detectable and nothing is tested); a word is detected when it fires. ``h_list`` is each
+    trained word's own factor from the search ({} when h is given; ``undetectable`` is then []).
+    ``t_offset`` shifts the training protocol (:func:`build_training_network`). ``scores`` is each
+    word's net input h·(Σexc − Σinh) [nA] for the report plot (the detection itself is the
+    spike-level run); ``threshold_nA`` the one-step input that takes the output from rest to
+    threshold."""
     owner = "spatial_pattern.evaluate"
     bits = _check_bits(owner, bits)
     if isinstance(trained_words, (int, np.integer)):
@@ -343,19 +449,27 @@ def evaluate(trained_words: Sequence[int], bits: int = 10, backend: str = "torch
     trained = [_check_word(owner, w, bits) for w in trained_words]
     if not trained:
         raise ValidationError(f"{owner}: trained_words is empty; give at least one word in 0..{2 ** bits - 1}")
+    if h is not None:
+        h = finite(owner, "h", h)
+        if h <= 0:
+            raise ValidationError(f"{owner}: h={h!r} must be > 0 (the homeostatic factor scales the learned weights)")
     distinct = sorted(set(trained))
     learned = {r["word"]: r for r in train_words(distinct, bits, backend, numerics, t_offset, **opts)}
     W1 = np.sum([learned[w]["W1"] for w in trained], axis=0)
     W0 = np.sum([learned[w]["W0"] for w in trained], axis=0)
-    h, undetectable = homeostasis_factor(distinct, W1, W0, bits, backend, numerics, **opts)
+    if h is None:
+        search = homeostasis_search(trained, W1, W0, bits, backend, numerics, **opts)
+        h, h_list, undetectable = search["h"], search["h_list"], sorted(search["undetectable"])
+    else:
+        h_list, undetectable = {}, []
     all_words = np.arange(2 ** bits)
     if math.isnan(h):
-        detected = []
+        out, detected = None, []
     else:
-        fired = present(all_words.tolist(), W1, W0, [h], bits, backend, numerics, **opts)[:, 0]
-        detected = all_words[fired].tolist()
-    result = {"h": h, **metrics(detected, distinct, bits), "detected": detected, "trained": distinct,
-              "undetectable": undetectable, "W1": W1, "W0": W0}
+        out = present_trials(all_words.tolist(), h, W1, W0, bits, backend, numerics, **opts)
+        detected = all_words[out > 0].tolist()
+    result = {"h": h, "h_list": h_list, **metrics(detected, distinct, bits), "detected": detected, "trained": distinct,
+              "undetectable": undetectable, "out": out, "W1": W1, "W0": W0}
     B = np.array([word_bits(w, bits) for w in all_words])
     exc = np.where(B, W1, W0).sum(axis=1)
     inh = np.where(B, W0, W1).sum(axis=1)

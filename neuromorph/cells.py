@@ -49,6 +49,12 @@ def _coerce(obj, owner: str, positive_names=(), non_negative_names=()):
             object.__setattr__(obj, f.name, v)
 
 
+def recordables(celltype) -> tuple[str, ...]:
+    """What ``Network.record`` accepts of a population besides spikes: its cell type's state
+    variables plus what the type adds (``extra_recordables``)."""
+    return tuple(celltype.state_variables) + tuple(getattr(celltype, "extra_recordables", ()))
+
+
 class CellType:
     """Base of neuron types (things that integrate input)."""
 
@@ -123,6 +129,9 @@ class IF_curr_delta(CellType):
     weight_units: Literal["nA", "mV"] = "mV"
 
     state_variables = ("v",)
+    #: the synaptic input consumed in a step, in the weight's units (sPyNNaker records it as
+    #: gsyn_exc/gsyn_inh; NEST's iaf_psc_delta has no such variable)
+    extra_recordables = ("isyn_exc", "isyn_inh")
 
     def __post_init__(self):
         owner = type(self).__name__

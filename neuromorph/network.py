@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import serialization
-from .cells import CellType, SourceType, SpikeSourceArray, SpikeSourcePoisson
+from .cells import CellType, SourceType, SpikeSourceArray, SpikeSourcePoisson, recordables
 from .connectors import Connector
 from .errors import ValidationError
 from .plasticity import STDP
@@ -278,7 +278,7 @@ class Network:
                     raise ValidationError(f"record: projection {label!r} records only 'weights', not {v!r}")
         else:
             pop = self.get(label)
-            allowed = ("spikes",) + tuple(pop.celltype.state_variables)
+            allowed = ("spikes",) + recordables(pop.celltype)
             for v in variables:
                 if v not in allowed:
                     raise ValidationError(f"record: population {label!r} has no recordable {v!r} (has {', '.join(allowed)})")

@@ -24,17 +24,18 @@ class Profile:
     #: whose neuron update and event conventions the cells follow ("nest" | "spinnaker"): the key
     #: backends register cell lowerings under
     convention: str = "spinnaker"
-    #: the neurons' arithmetic ("float": float64 or float32 by the simulation's dtype); the board's
-    #: fixed point will be another value, with its own registrations
+    #: the arithmetic ("float": float64 or float32 by the simulation's dtype; "fixed": the SpiNNaker
+    #: core's s16.15 integers, 16-bit synaptic words and saturating ring buffers), a key of the
+    #: backends' registrations
     arithmetic: str = "float"
 
 
 PROFILES = {
     "spinnaker": Profile(
         "spinnaker",
-        "sPyNNaker's event order and STDP conventions; float neurons; plastic weights stored as on the "
-        "board (16-bit words at the projection's weight resolution, LUT exponentials, floor at write-back)",
-        stamp_offset=0, delivery_offset=0, board_weights=True, stdp_convention="spinnaker"),
+        "the SpiNNaker board's arithmetic, bit for bit: s16.15 neurons, 16-bit synaptic words at each receptor's "
+        "ring-buffer shift, saturating 16-bit ring buffers, integer STDP with the board's LUTs; sPyNNaker's event order",
+        stamp_offset=0, delivery_offset=0, board_weights=True, stdp_convention="spinnaker", arithmetic="fixed"),
     "spinnaker-float": Profile(
         "spinnaker-float",
         "sPyNNaker's event order and STDP conventions in float64 throughout (no weight quantisation)",

@@ -198,7 +198,9 @@ def test_largest_currents_stay_finite():
     out = net.population("out", 2, nm.IF_curr_exp(i_offset=1e6, cm=1e-6, tau_m=1e9, tau_syn_E=1e9, tau_refrac=0.0))
     net.connect(src, out, nm.AllToAll(), weight=1e6)
     net.record(out, "v", "isyn_exc")
-    sim = nm.build(net)
+    with pytest.raises(nm.ValidationError, match="s16.15 range"):  # the board cannot hold i_offset = 1e6 nA
+        nm.build(net, numerics="spinnaker")
+    sim = nm.build(net, numerics="spinnaker-float")
     sim.run(0.1)
     assert np.isfinite(sim.trace(out, "v")).all() and np.isfinite(sim.trace(out, "isyn_exc")).all()
 

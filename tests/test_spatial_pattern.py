@@ -88,6 +88,18 @@ def test_test_network_cancels_ties_in_one_step():
     assert np.array_equal(w["zero_exc"], np.outer(W0, [2.0, 4.0]))
     assert np.array_equal(w["zero_inh"], np.outer(W1, [2.0, 4.0]))
     assert {d for label in w for d in net.connectivity(label).distinct_delays} == {1}
+    # as the authors built it: lists of the non-zero h·W entries only (the board's ring-buffer
+    # shift counts only those synapses; simulators.md §9.8)
+    for label in w:
+        c = net.connectivity(label)
+        assert c.size == 2 * 2 and np.all(c.weights > 0), label
+
+
+def test_test_network_without_any_nonzero_weight():
+    """A projection whose learned weights are all 0 is left out, not built empty."""
+    net = sp.build_test_network(np.array([1.0, 0.0]), np.zeros(2), [3.0], bits=2, word=0b10)
+    assert sorted(net.projections) == ["in_one", "in_zero", "one_exc", "zero_inh"]
+    assert net.connectivity("one_exc").weights.tolist() == [3.0]
 
 
 def test_fanout_network_gives_each_output_its_words_input():
@@ -136,6 +148,31 @@ def test_output_metrics_2(torch_backend, row):
     agree = ~(sp.word_bits(words[0]) ^ sp.word_bits(words[1]))
     family = [w for w in range(1024) if np.array_equal(sp.word_bits(w)[agree], sp.word_bits(words[0])[agree])]
     assert result["detected"] == family
+
+
+def test_present_trials_one_board_run_per_trial(torch_backend):
+    """Each (word, h) trial is its own run: the ring-buffer shift follows the trial's own h. Word
+    992 at the board's h = 4.18817 fires in a batch that also tests h = 100 (with one shared shift,
+    set by h = 100, its input would round below threshold); one LSB of h lower it does not."""
+    W1 = np.where(sp.word_bits(992), BOARD_WEIGHT, 0.0)
+    W0 = np.where(sp.word_bits(992), 0.0, BOARD_WEIGHT)
+    counts = sp.present_trials([992, 992, 992, 0], [4.1881699999999995, 100.0, 4.18816, 100.0], W1, W0)
+    assert counts.tolist() == [1, 1, 0, 0]
+    with pytest.raises(ValidationError):
+        sp.present_trials([992, 0], [1.0, 2.0, 3.0], W1, W0)
+
+
+def test_evaluate_at_a_given_h(torch_backend):
+    """``h=`` skips the search (a run whose h was set by hand): the words are tested at that h and
+    ``out`` holds every word's output spike count."""
+    r = sp.evaluate([992], h=4.1881699999999995)
+    assert r["h"] == 4.1881699999999995 and r["h_list"] == {} and r["undetectable"] == []
+    assert r["out"].shape == (1024,) and r["out"][992] == 1 and r["out"].sum() == 1 and r["detected"] == [992]
+    low = sp.evaluate([992], h=4.18816)
+    assert low["detected"] == [] and low["FN"] == 1
+    for bad in (0.0, -1.0, float("nan"), "x"):
+        with pytest.raises(ValidationError):
+            sp.evaluate([992], h=bad)
 
 
 def test_float_weights_break_the_ties(torch_backend):

@@ -51,6 +51,13 @@ def lower(net, sim, simulator: str) -> Lowered:
         out.projections[proj.label] = _projection(net, sim, simulator, proj, out.populations)
     for rec in net.recordings:
         if rec.target in out.populations:
+            cell = net.populations[rec.target].celltype
+            extra = [v for v in rec.variables if v in getattr(cell, "extra_recordables", ())]
+            if extra and simulator != "spinnaker":
+                from neuromorph.errors import UnsupportedError
+                raise UnsupportedError(
+                    f"record {extra[0]!r} of {rec.target!r} ({type(cell).__name__}) on pynn:{simulator}: the simulator's "
+                    f"model has no synaptic-input variable to record; record it on the torch backend or pynn:spinnaker")
             names = [RECORD_NAMES[simulator][v] for v in rec.variables]
             kwargs = {} if rec.every == 1 else {"sampling_interval": rec.every * net.dt}
             out.populations[rec.target].record(names, **kwargs)

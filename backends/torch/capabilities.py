@@ -4,6 +4,7 @@ A construct without a lowering cannot be listed as supported."""
 from __future__ import annotations
 
 from neuromorph.capabilities import Capability, emulated, native, unsupported
+from neuromorph.cells import recordables
 from neuromorph.connectors import Connector
 from neuromorph.numerics import get_profile
 from neuromorph.plasticity import SpikeNearestPairRule, SpikePairRule
@@ -48,8 +49,8 @@ def capabilities(variant=None, numerics: str | None = None) -> dict[str, Capabil
         table["STDP:negative amplitude"] = native()
         table["STDP:inhibitory"] = native()
     here = {"spikes"} | {v for (t, c, a) in CELLS if (c, a) == (profile.convention, profile.arithmetic)
-                         for v in t.state_variables}
-    for v in sorted(here | {v for (t, c, a) in CELLS for v in t.state_variables}):
+                         for v in recordables(t)}
+    for v in sorted(here | {v for (t, c, a) in CELLS for v in recordables(t)}):
         table[f"record:{v}"] = native() if v in here else unsupported(
             f"no cell with a torch lowering for numerics={profile.name!r} has the state variable {v!r}")
     table["record:weights"] = native("every k steps")

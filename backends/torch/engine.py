@@ -25,14 +25,14 @@ import snntorch
 import torch
 
 from neuromorph.capabilities import check_supported
-from neuromorph.cells import SpikeSourceArray
+from neuromorph.cells import SpikeSourceArray, recordables
 from neuromorph.errors import SimulationError, UnsupportedError, ValidationError
 from neuromorph.numerics import get_profile
 from neuromorph.plasticity import STDP
 from neuromorph.simulation import Simulation
 from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
-from . import board
+from . import board, fixed_point
 from .memory import check_fits, check_run, parse_size
 from .plasticity import PlasticSynapses
 from .registry import cell_lowering
@@ -45,6 +45,15 @@ RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}  # second axis of the ring b
 #: plasticity description type -> torch lowering; other plasticity constructs (SAL, gates) are
 #: network mechanisms acting on a static or plastic projection's live weights
 PLASTICITY = {STDP: PlasticSynapses}
+
+
+def _shifts_for(M: torch.Tensor) -> torch.Tensor:
+    """board.ring_buffer_shift over a tensor of M values (int64): s = ceil(log2 M) floored at 0,
+    +1 when 2^s <= M; 0 for M <= 0."""
+    pos = M > 0
+    s = torch.where(pos, torch.ceil(torch.log2(torch.where(pos, M, torch.ones_like(M)))).clamp(min=0), torch.zeros_like(M))
+    s = s + ((torch.pow(2.0, s) <= M) & pos).to(s.dtype)
+    return s.to(torch.int64)
 
 
 def resolve_device(device) -> torch.device:
@@ -88,15 +97,20 @@ class _Population:
         self.params = lowering.parameters(pop.celltype, dt)
         self.step = lowering.step
         self.state_variables = tuple(pop.celltype.state_variables)
+        self.recordables = recordables(pop.celltype)
 
 
 class _StaticSynapses:
-    """A static projection: weights ``[1 or batch, nsyn]`` (sparse) or ``[1 or batch, n_pre,
-    n_post]`` (dense path), magnitudes in the simulation's dtype."""
+    """A static projection: ``host`` weights ``[1 or batch, nsyn]`` (float64 magnitudes, weight
+    units, as the description or ``set_weights`` gave them) and ``W``, what delivery adds to the
+    ring buffers, ``[1 or batch, nsyn]`` (sparse) or ``[1 or batch, n_pre, n_post]`` (dense path) in
+    the simulation's dtype: the weights themselves in float arithmetic, or — fixed point — the
+    16-bit words ``rint(|w| / lsb)`` at the receptor's ring-buffer shift (``set_shift``)."""
 
-    def __init__(self, table: SynapseTable, device, dtype, lsb, dense: bool):
-        self.table, self.device, self.dtype, self.lsb = table, device, dtype, lsb
-        self.dense = dense
+    def __init__(self, table: SynapseTable, device, dtype, dense: bool, fixed: bool = False):
+        self.table, self.device, self.dtype = table, device, dtype
+        self.dense, self.fixed = dense, fixed
+        self.shift = self.lsb = None
         self.full = table.nsyn == table.n_pre * table.n_post
         self.mask = table.dense_mask(device) if dense else None
         self.pad = None if dense else table.padded()
@@ -104,9 +118,24 @@ class _StaticSynapses:
         self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).unsqueeze(0))
 
     def set_weights(self, w: torch.Tensor):
-        """w: magnitudes ``[1 or batch, nsyn]`` (float64)."""
-        if self.lsb is not None:  # board storage: the host writes the 16-bit word rint(|w|/lsb)
-            w = torch.round(w / self.lsb) * self.lsb
+        """w: magnitudes ``[1 or batch, nsyn]`` (float64, weight units)."""
+        self.host = w.to(self.device, torch.float64)
+        self._store(self.encode(self.host))
+
+    def set_shift(self, shift: torch.Tensor):
+        """Fixed point: the receptor's ring-buffer shift ``[1 or batch, 1]`` (int64); the words
+        are re-derived from the host weights, as the host does when it loads the board."""
+        self.shift = shift
+        self.lsb = torch.pow(2.0, (shift - 15).to(torch.float64))
+        self._store(self.encode(self.host))
+
+    def encode(self, w: torch.Tensor) -> torch.Tensor:
+        """Host magnitudes -> delivery values (float64): words at this shift in fixed point."""
+        if not self.fixed or self.lsb is None:
+            return w
+        return torch.round(w / self.lsb)
+
+    def _store(self, w: torch.Tensor):
         if self.dense:
             d = torch.zeros(w.shape[0], self.table.n_pre, self.table.n_post, dtype=torch.float64, device=self.device)
             d[:, self.table.pre, self.table.post] = w
@@ -120,8 +149,10 @@ class _StaticSynapses:
             self.W = w
 
     def weights(self) -> torch.Tensor:
-        """``[1 or batch, nsyn]`` in the simulation's dtype."""
-        return self.W[:, self.table.pre, self.table.post] if self.dense else self.W
+        """``[1 or batch, nsyn]`` in weight units: the simulation's dtype (float arithmetic, with
+        gradients when trainable) or float64 read back from the words (fixed point)."""
+        W = self.W[:, self.table.pre, self.table.post] if self.dense else self.W
+        return W.to(torch.float64) * self.lsb if self.fixed and self.lsb is not None else W
 
     def padded(self):
         """``(pad_post, pad_delay, pad_weight)`` for the padded event path, or None (see
@@ -194,7 +225,10 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 self.sources[pop.label] = SOURCES[type(pop.celltype)](pop, self.batch, self.dt, self.device, net.seed)
             else:
                 self.pops[pop.label] = _Population(pop, cell_lowering(pop.celltype, self.profile), self.dt)
-        self.shifts = board.ring_buffer_shifts(net) if self.profile.board_weights else {}
+        self.fixed = self.profile.arithmetic == "fixed"
+        # ring-buffer shift per (post population, receptor), from the description's weights (per
+        # trial once weights are set per trial: each trial is its own board run)
+        shifts = board.ring_buffer_shifts(net) if self.fixed else {}
         self.tables: dict[str, SynapseTable] = {}
         self.static: dict[str, _StaticSynapses] = {}
         self.plastic: dict[str, PlasticSynapses] = {}
@@ -209,8 +243,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
             self.tables[proj.label] = table
             if table.nsyn:
                 max_delay = max(max_delay, table.max_delay)
-            shift = self.shifts.get((proj.post, proj.receptor))
-            if shift is None and self.profile.board_weights and proj.plasticity is not None:
+            shift = shifts.get((proj.post, proj.receptor))
+            if shift is None and self.fixed and proj.plasticity is not None:
                 # no synapse onto this receptor (e.g. an empty plastic projection): the rule's w_max sets it
                 shift = board.ring_buffer_shift(float(getattr(getattr(proj.plasticity, "weight", None), "w_max", 0.0)))
             lowering = PLASTICITY.get(type(proj.plasticity))
@@ -222,10 +256,14 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 pp.post_label = proj.post
                 self.plastic[proj.label] = pp
             else:
-                lsb = board.weight_lsb(shift) if shift is not None else None
                 dense = table.wants_dense() or (proj.label in trainable and table.single_delay is not None
                                                 and table.n_pre * table.n_post <= DENSE_MAX)
-                self.static[proj.label] = _StaticSynapses(table, self.device, self.dtype, lsb, dense)
+                self.static[proj.label] = _StaticSynapses(table, self.device, self.dtype, dense, self.fixed)
+        #: fixed point: (post label, receptor index) -> ring-buffer shift ``[1 or batch, 1]`` int64
+        self.shifts: dict[tuple[str, int], torch.Tensor] = {}
+        self._no_shift = torch.zeros(1, 1, dtype=torch.int64, device=self.device)
+        if self.fixed:
+            self._set_shifts({(p.post, p.receptor) for p in net.projections.values()})
         # delivery order: plastic projections first (as the simulators commit before transmitting)
         self._deliveries = [(label, net.projections[label]) for label in list(self.plastic) + list(self.static)]
         self.ring = max_delay + 1
@@ -253,6 +291,10 @@ class TorchSimulation(Simulation, torch.nn.Module):
             # an offset [nA] added to the description's i_offset (through the extra-current hook)
             self.biases[param_name(pop.label)] = torch.nn.Parameter(
                 torch.zeros(1, n, dtype=self.dtype, device=self.device))
+        if self.fixed and (trainable or self.bias_modes):
+            raise UnsupportedError(f"trainable={trainable!r:.80} / trainable_biases under numerics={numerics!r}: the board's "
+                                   "fixed point has no gradients; train with numerics='spinnaker-float' or 'exact', then run "
+                                   "the trained network here")
         # mechanism hooks: extra current [nA] and threshold shift [mV] per population ([batch, n]),
         # a gain per post neuron on a projection's transmitted weights ([batch, 1, n_post])
         self.extra_current = {label: None for label in self.pops}
@@ -261,6 +303,54 @@ class TorchSimulation(Simulation, torch.nn.Module):
         self._inputs: dict[str, torch.Tensor] = {}
         self.mechanisms = self._lower_extensions()
         self.reset()
+
+    def _set_shifts(self, keys) -> None:
+        """Fixed point: the ring-buffer shift of each (post label, receptor) in ``keys`` from the
+        current host weights, per trial (simulators.md §9.2: M = Σ spikes-per-tick·w_max·fan-in over
+        the projections onto it, at least the largest w_max; 2^s > M), and the static words
+        re-derived at it. A plastic projection's shift is fixed when it is built (its rule's w_max
+        sets it); trials that would need another are refused."""
+        for post, receptor in keys:
+            total = biggest = None
+            plastic = []
+            for proj in self.net.projections.values():
+                if (proj.post, proj.receptor) != (post, receptor):
+                    continue
+                t = self.tables[proj.label]
+                if proj.label in self.plastic:
+                    plastic.append(self.plastic[proj.label])
+                    rule_max = float(getattr(getattr(proj.plasticity, "weight", None), "w_max", 0.0))
+                    if not t.nsyn:
+                        continue
+                    w_max = torch.full((1,), max(float(t.weights0.max()), rule_max), dtype=torch.float64, device=self.device)
+                else:
+                    if not t.nsyn:
+                        continue
+                    w_max = self.static[proj.label].host.max(dim=1).values
+                spt = board.spikes_per_tick(self.net.populations[proj.pre].celltype)
+                term = spt * w_max * t.max_fan_in
+                total = term if total is None else total + term
+                biggest = w_max if biggest is None else torch.maximum(biggest, w_max)
+            if total is None:   # nothing onto it but empty projections: a plastic rule's w_max sets it
+                M = torch.tensor([max([float(pp.c.w_max) for pp in plastic] or [0.0])], dtype=torch.float64, device=self.device)
+            else:
+                M = torch.maximum(total, biggest)
+            shift = _shifts_for(M).unsqueeze(1)
+            for pp in plastic:
+                if bool((shift != pp.shift).any()):
+                    raise UnsupportedError(
+                        f"plastic projection {pp.label!r}: these weights onto {post!r} ({receptor}) need ring-buffer shifts "
+                        f"{sorted(set(shift.view(-1).tolist()))} but its words were stored at shift {pp.shift} when it was built; "
+                        "build one simulation per weight set (each is its own board run)")
+            for proj in self.net.projections.values():
+                if (proj.post, proj.receptor) == (post, receptor) and proj.label in self.static:
+                    self.static[proj.label].set_shift(shift)
+            self.shifts[(post, RECEPTOR_INDEX[receptor])] = shift
+
+    def _ring_shifts(self, label: str):
+        """Fixed point: the (excitatory, inhibitory) shifts of a population's ring buffers."""
+        zero = self._no_shift
+        return self.shifts.get((label, 0), zero), self.shifts.get((label, 1), zero)
 
     def _lower_extensions(self):
         if not self.net.extensions:
@@ -471,6 +561,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if shift is not None:
                 thr = thr + shift
             in_exc, in_inh = buffers.slot(label, k)
+            if self.fixed:   # 16-bit saturating slots -> s16.15 input at each receptor's shift
+                s_exc, s_inh = self._ring_shifts(label)
+                in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc), fixed_point.ring_input(in_inh, s_inh)
             extra = self.extra_current[label]
             if self.biases:
                 bias = self.biases.get(param_name(label))
@@ -480,7 +573,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, extra, thr, self._fire)
             buffers.clear(label, k)
             if self._traces:
-                for var in p.state_variables:
+                for var in p.recordables:
                     entry = self._traces.get((label, var))
                     if entry is not None and k % entry[0] == 0:
                         entry[1].append(p.lowering.record(p.params, seen, var).detach())
@@ -659,6 +752,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
             self.plastic[proj.label].set_weights(w.expand(self.batch, -1))
         else:
             self.static[proj.label].set_weights(w)
+            if self.fixed:   # as the host does when it loads the board: shifts and words from the weights
+                self._set_shifts({(proj.post, proj.receptor)})
         for m in self.mechanisms:  # e.g. an STDP gate must not undo weights the user set
             if hasattr(m, "sync"):
                 m.sync(self)
@@ -771,6 +866,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 return
             sp = self.static[label]
             W = sp.per_trial(self.batch)
+            if sp.fixed:   # words at the shift the projection was loaded with (saturating)
+                sp.host = w.to(torch.float64).expand(self.batch, -1).clone()
+                w = sp.encode(sp.host).clamp(max=fixed_point.WORD_MAX)
             if sp.dense:
                 W[:, sp.table.pre, sp.table.post] = w.to(W.dtype)
             else:

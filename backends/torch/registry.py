@@ -4,7 +4,7 @@ A *lowering* is data: pure step functions over explicit parameter and state tupl
 plus the capability entries it provides. The engine (engine.py) knows no construct by name: it
 asks this registry for the lowering of each population's cell type under the simulation's profile
 (``profile.convention``: ``"nest"`` | ``"spinnaker"``; ``profile.arithmetic``: ``"float"`` — float64
-or float32 by the simulation's dtype; the board's fixed point will be a new arithmetic). The
+or float32 by the simulation's dtype — or ``"fixed"``, the board's s16.15 integers). The
 capability table (capabilities.py) is generated from what is registered here, so it cannot claim
 a construct that has no lowering.
 
@@ -69,8 +69,9 @@ def cell_lowering(celltype, profile) -> CellLowering:
     _load()
     low = CELLS.get((type(celltype), profile.convention, profile.arithmetic))
     if low is None:
-        have = sorted({c for (t, c, a) in CELLS if t is type(celltype)})
-        hint = f"it runs under the {' / '.join(have)} convention(s)" if have else "no torch lowering exists for it"
+        from neuromorph.numerics import PROFILES
+        have = [name for name, p in PROFILES.items() if (type(celltype), p.convention, p.arithmetic) in CELLS]
+        hint = f"it runs under numerics={' / '.join(map(repr, have))}" if have else "no torch lowering exists for it"
         raise UnsupportedError(f"{type(celltype).__name__} has no torch lowering for numerics={profile.name!r} "
                                f"({profile.convention} convention, {profile.arithmetic} arithmetic); {hint}")
     return low

@@ -84,6 +84,8 @@ class SynapseTable:
         self.row_ptr = as_t(np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=self.n_pre))]))
         self.pre_np, self.post_np = pre, post
         self.density = self.nsyn / max(1, self.n_pre * self.n_post)
+        #: the largest number of synapses onto one post neuron
+        self.max_fan_in = int(np.bincount(post, minlength=self.n_post).max()) if self.nsyn else 0
         self._cols = None
 
     def by_delay_and_post(self):

@@ -45,7 +45,7 @@ def nest_delta_step(p: NestDeltaParams, s: LIFExpState, in_exc, in_inh, extra, t
     v, refrac = free_update(s.refrac, s.v, v_new)
     spk = fire(v, thr)
     v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
-    return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), s
+    return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), LIFExpState(s.v, in_exc, in_inh, s.refrac)
 
 
 class SpinnakerDeltaParams(NamedTuple):
@@ -71,18 +71,28 @@ def spinnaker_delta_step(p: SpinnakerDeltaParams, s: LIFExpState, in_exc, in_inh
     """sPyNNaker IF_curr_delta tick: the weights consumed this tick (over dt) are the current of
     this tick only; input during refractoriness is lost."""
     spk, v, refrac = spinnaker_integrate(p, s.v, s.refrac, (in_exc - in_inh) * p.current_per_weight, extra, thr, fire)
-    return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), s
+    return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), LIFExpState(s.v, in_exc, in_inh, s.refrac)
+
+
+def delta_record(record_v):
+    """Records of a delta cell: V as ``record_v`` gives it; isyn_* the input consumed in the step,
+    in the weight's units (the recorded state's current slots carry it)."""
+    def record(p, s, name):
+        if name == "v":
+            return record_v(p, s, name)
+        return (s.i_exc if name == "isyn_exc" else s.i_inh).clone()
+    return record
 
 
 register_cell(CellLowering(
-    IF_curr_delta, "nest", "float", nest_delta_parameters, nest_initial_state, nest_delta_step, nest_record, {
+    IF_curr_delta, "nest", "float", nest_delta_parameters, nest_initial_state, nest_delta_step, delta_record(nest_record), {
         "IF_curr_delta(weight_units=mV)": native("NEST iaf_psc_delta: V jumps by w"),
         "IF_curr_delta(weight_units=nA)": emulated("the one-step current w/dt becomes NEST's voltage jump R(1-exp(-dt/tau_m))·w/dt"),
     }))
 
 register_cell(CellLowering(
     IF_curr_delta, "spinnaker", "float", spinnaker_delta_parameters, spinnaker_initial_state, spinnaker_delta_step,
-    spinnaker_record, {
+    delta_record(spinnaker_record), {
         "IF_curr_delta(weight_units=nA)": native("sPyNNaker: weights over dt are the current of one tick"),
         "IF_curr_delta(weight_units=mV)": emulated("the jump w becomes the one-tick current w/(R(1-exp(-dt/tau_m)))"),
     }))

@@ -55,10 +55,17 @@ class PlasticSynapses:
 
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, w: torch.Tensor):
-        """w: magnitudes [batch, nsyn] in weight units."""
+        """w: magnitudes [batch, nsyn] in weight units (board storage: 16-bit words at this
+        projection's shift; what is transmitted is the words, which the ring buffers hold)."""
         w = w.to(self.device, torch.float64)
         if self.board:
             words = torch.round(w / self.lsb).to(torch.int64)  # host: rint(|w|·weight_scale)
+            if words.numel() and int(words.max()) > 0xFFFF:
+                from neuromorph.errors import ValidationError
+                raise ValidationError(
+                    f"projection {self.label!r}: weight {float(w.max()):g} nA needs the word {int(words.max())} but a synaptic "
+                    f"word holds at most 65535 (= {0xFFFF * self.lsb:g} nA at this projection's resolution {self.lsb:g} nA, set "
+                    f"by its rule's w_max={self.c.w_max:g}); raise w_max or give weights up to {0xFFFF * self.lsb:g} nA")
             self.W = words.clone()
             self.p = words << self.shift  # s16.15 accumulator bits
         else:
@@ -178,7 +185,7 @@ class PlasticSynapses:
                 words = (p >> self.shift) & 0xFFFF
                 self.W.view(-1).index_copy_(0, idx, words)
                 self.p.view(-1).index_copy_(0, idx, words << self.shift)
-                out = (post, words.to(self.dtype) * self.lsb)
+                out = (post, words.to(self.dtype))   # the ring buffers hold words
             else:
                 self.W.view(-1).index_copy_(0, idx, p)
                 self.p.view(-1).index_copy_(0, idx, p)
