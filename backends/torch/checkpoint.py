@@ -114,6 +114,9 @@ def state(sim) -> dict:
         "neurons": _pack(sim.state),
         "ring": _pack(sim.buffers.buf),
         "static": {label: _pack(sp.W) for label, sp in sim.static.items()},
+        # fixed point: the host weights the words came from and each receptor's shift per trial
+        "static_host": {label: _pack(sp.host) for label, sp in sim.static.items()},
+        "shifts": [[post, r, _pack(s)] for (post, r), s in sim.shifts.items()],
         "biases": {key: _pack(b) for key, b in sim.biases.items()},
         "plastic": {label: {a: _pack(getattr(pp, a)) for a in _PLASTIC} for label, pp in sim.plastic.items()},
         "sources": {label: _pack({"stamps": src.stamps, "trial": src.trial, "neuron": src.neuron})
@@ -134,6 +137,15 @@ def restore(sim, st: dict) -> None:
         sp = sim.static[label]
         sp.W = _unpack(w, sp.W, dev)
         sp._pad_w = None
+    for label, host in st.get("static_host", {}).items():
+        sim.static[label].host = _unpack(host, sim.static[label].host, dev)
+    for post, r, s in st.get("shifts", []):
+        shift = _unpack(s, None, dev)
+        sim.shifts[(post, int(r))] = shift
+        for label, sp in sim.static.items():
+            proj = sim.net.projections[label]
+            if proj.post == post and {"excitatory": 0, "inhibitory": 1}[proj.receptor] == int(r) and sp.fixed:
+                sp.shift, sp.lsb = shift, torch.pow(2.0, (shift - 15).to(torch.float64))
     for key, b in st.get("biases", {}).items():
         _unpack(b, sim.biases[key], dev)
     for label, attrs in st["plastic"].items():
