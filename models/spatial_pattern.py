@@ -492,7 +492,7 @@ def _plain(doc: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``neuromorph task spatial-pattern --words 992,1008 [--bits 10] [--backend B --numerics P] [--out DIR]``.
+    """``neuromorph task spatial-pattern --words 992,1008 [--bits 10] [--backend B --numerics P] [--h H] [--out DIR]``.
 
     ``--words`` is one trained set (comma-separated); repeat it for several sets (one row each).
     Prints the result table, writes ``spatial_pattern.csv``/``.json`` and a score plot per set to
@@ -509,6 +509,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="shift of the training protocol in ms (default 0; 1 on PyNN backends, which cannot take a source spike before 2 ms)")
     p.add_argument("--device", default=None, help="torch only: cpu | cuda (default: cuda if available, else cpu)")
     p.add_argument("--out", default="neuromorph_out/spatial_pattern", help="output folder (default neuromorph_out/spatial_pattern)")
+    p.add_argument("--h", type=float, default=None,
+                   help="test at this homeostatic factor instead of searching it (e.g. a run whose h was set by hand)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     args = p.parse_args(argv)
     opts = {"device": args.device} if args.device else {}
@@ -522,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sets.append([int(w, 0) for w in text.split(",") if w.strip()])
             except ValueError:
                 raise ValidationError(f"spatial-pattern: --words {text!r} must be comma-separated integers, e.g. 992,1008") from None
-        results = [evaluate(ws, args.bits, args.backend, numerics, t_offset, **opts) for ws in sets]
+        results = [evaluate(ws, args.bits, args.backend, numerics, t_offset, h=args.h, **opts) for ws in sets]
     except NeuromorphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -222,3 +222,15 @@ def test_cli_writes_table_and_plot(torch_backend, capsys, tmp_path):
     data = json.loads((tmp_path / "spatial_pattern.json").read_text())
     assert data["results"][0]["detected"] == [992, 1008]
     assert (tmp_path / "scores_992_1008.png").stat().st_size > 10_000
+
+
+def test_cli_given_h_skips_the_search(torch_backend, capsys, tmp_path):
+    """--h tests at the given factor: released run Single_pattern_992 (h = 4.18817 from the board's
+    search) gives its one detected word; at h = 100 every word with a net positive input fires."""
+    rc = sp.main(["--words", "992", "--h", "4.1881699999999995", "--out", str(tmp_path), "--no-plot"])
+    assert rc == 0
+    data = json.loads((tmp_path / "spatial_pattern.json").read_text())
+    assert data["results"][0]["h"] == 4.1881699999999995 and data["results"][0]["detected"] == [992]
+    rc = sp.main(["--words", "992", "--h", "100", "--out", str(tmp_path / "b"), "--no-plot"])
+    assert rc == 0
+    assert len(json.loads((tmp_path / "b" / "spatial_pattern.json").read_text())["results"][0]["detected"]) > 1
