@@ -540,8 +540,16 @@ class TorchSimulation(Simulation, torch.nn.Module):
             windows[label] = x[c0 - k0:c1 - k0]
         rec = {label: torch.zeros(c1 - c0, self.batch, self.net.populations[label].size, dtype=torch.bool, device=self.device)
                for label in self._events}
+        # on the CPU, which sources emit anything in each step, known once per chunk (a host check
+        # per source and step would cost more than the steps of a small network)
+        quiet = {}
+        if self.device.type == "cpu":
+            quiet = {label: (~w.reshape(w.shape[0], -1).to(torch.bool).any(dim=1)).tolist()
+                     for label, w in windows.items() if not w.requires_grad}
         for k in range(c0, c1):
-            self._step(k, {label: w[k - c0] for label, w in windows.items()}, rec, k - c0)
+            r = k - c0
+            self._step(k, {label: w[r] for label, w in windows.items()}, rec, r,
+                       {label: q[r] for label, q in quiet.items()})
         self._store_events(rec, c0 + off)
 
     def _store_events(self, rec: dict, u0: int):
@@ -551,7 +559,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 self._events[label].append(((t + u0).cpu().numpy(), b.cpu().numpy(), i.cpu().numpy()))
         self._decoded = {}
 
-    def _step(self, k: int, source_spikes: dict, rec: dict, row: int):
+    def _step(self, k: int, source_spikes: dict, rec: dict, row: int, quiet: dict | None = None):
         self._sample_weights(k)
         spikes = {}
         buffers = self.buffers
@@ -583,13 +591,14 @@ class TorchSimulation(Simulation, torch.nn.Module):
         if self._collect is not None:
             for label, rows in self._collect.items():
                 rows.append(spikes[label])
-        self._process_stamp(k, k + self.profile.stamp_offset, spikes, spikes, (rec, row))
+        self._process_stamp(k, k + self.profile.stamp_offset, spikes, spikes, (rec, row), quiet)
         for m in self.mechanisms:
             m.step(self, k, spikes)
-        self.k = k + 1
+        self.__dict__["k"] = k + 1   # a plain int: skip nn.Module.__setattr__'s checks, once per step
 
-    def _process_stamp(self, k: int, u: int, pre_spikes: dict, post_spikes: dict, rec):
-        """Events with stamp u, processed at the end of step k; deliveries land in step k + delay."""
+    def _process_stamp(self, k: int, u: int, pre_spikes: dict, post_spikes: dict, rec, quiet: dict | None = None):
+        """Events with stamp u, processed at the end of step k; deliveries land in step k + delay.
+        ``quiet``: sources known (on the host) to emit nothing at this stamp."""
         if rec is not None:
             buffers, row = rec
             for label, r in buffers.items():
@@ -599,7 +608,11 @@ class TorchSimulation(Simulation, torch.nn.Module):
         # which populations spiked at all (on the CPU: one check per population, so projections
         # from silent populations are skipped; on CUDA that would synchronise, so nothing is skipped)
         cpu = self.device.type == "cpu"
-        active = {label: s.requires_grad or bool(s.any()) for label, s in pre_spikes.items()} if cpu else None
+        if cpu:
+            quiet = quiet or {}
+            active = {label: False if quiet.get(label) else s.requires_grad or bool(s.any()) for label, s in pre_spikes.items()}
+        else:
+            active = None
         for pp in self.plastic.values():
             post = post_spikes.get(pp.post_label)
             if post is None:
