@@ -168,3 +168,11 @@ def test_ring_input_converts_words_to_s1615():
     words = torch.tensor([[235.0, 70000.0]], dtype=torch.float64)
     out = fx.ring_input(words, torch.tensor([[8]]))
     assert out.tolist() == [[235 << 8, 0xFFFF << 8]]
+
+
+def test_wrap32_is_modular():
+    """The cast used for 32-bit wrap-around keeps the low 32 bits (two's complement) on this platform."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2 ** 62, 2 ** 62, 10_000, dtype=np.int64)
+    expected = [((int(v) + 2 ** 31) % 2 ** 32) - 2 ** 31 for v in x]
+    assert fx.wrap32(torch.as_tensor(x)).tolist() == expected

@@ -142,6 +142,7 @@ def restore(sim, st: dict) -> None:
     for post, r, s in st.get("shifts", []):
         shift = _unpack(s, None, dev)
         sim.shifts[(post, int(r))] = shift
+        sim._ring_cache = {}
         for label, sp in sim.static.items():
             proj = sim.net.projections[label]
             if proj.post == post and {"excitatory": 0, "inhibitory": 1}[proj.receptor] == int(r) and sp.fixed:

@@ -261,7 +261,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 self.static[proj.label] = _StaticSynapses(table, self.device, self.dtype, dense, self.fixed)
         #: fixed point: (post label, receptor index) -> ring-buffer shift ``[1 or batch, 1]`` int64
         self.shifts: dict[tuple[str, int], torch.Tensor] = {}
-        self._no_shift = torch.zeros(1, 1, dtype=torch.int64, device=self.device)
+        self._ring_cache: dict = {}
         if self.fixed:
             self._set_shifts({(p.post, p.receptor) for p in net.projections.values()})
         # delivery order: plastic projections first (as the simulators commit before transmitting)
@@ -346,11 +346,26 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 if (proj.post, proj.receptor) == (post, receptor) and proj.label in self.static:
                     self.static[proj.label].set_shift(shift)
             self.shifts[(post, RECEPTOR_INDEX[receptor])] = shift
+        self._ring_cache = {}
 
     def _ring_shifts(self, label: str):
-        """Fixed point: the (excitatory, inhibitory) shifts of a population's ring buffers."""
-        zero = self._no_shift
-        return self.shifts.get((label, 0), zero), self.shifts.get((label, 1), zero)
+        """Fixed point: ``((shift, wide), (shift, wide))`` of a population's excitatory and
+        inhibitory ring buffers: the shift as an int (one for all trials) or ``[batch, 1]``, and
+        whether ``words << shift`` can leave 32 bits (a shift of 16 or more). Cached until the
+        shifts change."""
+        cached = self._ring_cache.get(label)
+        if cached is not None:
+            return cached
+        out = []
+        for r in (0, 1):
+            s = self.shifts.get((label, r))
+            if s is None:
+                out.append((0, False))
+                continue
+            lo, hi = int(s.min()), int(s.max())
+            out.append((lo if lo == hi else s, hi >= 16))
+        self._ring_cache[label] = tuple(out)
+        return self._ring_cache[label]
 
     def _lower_extensions(self):
         if not self.net.extensions:
@@ -570,8 +585,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 thr = thr + shift
             in_exc, in_inh = buffers.slot(label, k)
             if self.fixed:   # 16-bit saturating slots -> s16.15 input at each receptor's shift
-                s_exc, s_inh = self._ring_shifts(label)
-                in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc), fixed_point.ring_input(in_inh, s_inh)
+                (s_exc, w_exc), (s_inh, w_inh) = self._ring_shifts(label)
+                in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
             extra = self.extra_current[label]
             if self.biases:
                 bias = self.biases.get(param_name(label))

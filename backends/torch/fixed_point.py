@@ -35,8 +35,12 @@ WORD_MAX = 0xFFFF      # a ring-buffer slot and a synaptic word are uint16
 
 
 def wrap32(x: torch.Tensor) -> torch.Tensor:
-    """Cut int64 values to int32 with two's-complement wrap-around (the core's 32-bit registers)."""
-    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+    """Cut int64 values to int32 with two's-complement wrap-around (the core's 32-bit registers):
+    the int64 → int32 cast keeps the low 32 bits (checked against modular arithmetic in
+    tests/test_board_fixed_engine.py), in two kernels where the masked form takes three. Sums and
+    differences may wrap once at the end of a chain (wrapping is compatible with + and −); products,
+    shifts and comparisons need wrapped operands."""
+    return x.to(torch.int32).to(torch.int64)
 
 
 def mul(a, b):
@@ -85,9 +89,10 @@ def from_bits(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.float64) / ONE
 
 
-def ring_input(words: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+def ring_input(words: torch.Tensor, shift, wide: bool = True) -> torch.Tensor:
     """A ring-buffer slot (sums of 16-bit words, saturating at 0xFFFF) as the s16.15 input of the
-    tick: ``v << s`` (s: the receptor's ring-buffer shift, ``[1 or batch, 1]``), wrapped to 32
-    bits. Fractions (from a mechanism's gain on the words) are floored."""
-    v = torch.floor(words.detach()).clamp(0, WORD_MAX).to(torch.int64)
-    return wrap32(v << shift)
+    tick: ``v << s`` (s: the receptor's ring-buffer shift, an int or ``[1 or batch, 1]``), wrapped
+    to 32 bits — which only a shift of 16 or more can need (``wide``). Fractions (from a
+    mechanism's gain on the words) are floored (the cast truncates; the words are ≥ 0)."""
+    v = words.detach().clamp(0, WORD_MAX).to(torch.int64) << shift
+    return wrap32(v) if wide else v

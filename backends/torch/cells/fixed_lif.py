@@ -99,14 +99,14 @@ def _threshold(p: FixedParams, thr):
 
 
 def _integrate(p: FixedParams, s: FixedState, i_exc, i_inh, extra, thr, fire):
-    drive = fx.wrap32(i_exc - i_inh + p.i_offset)
+    drive = i_exc - i_inh + p.i_offset
     if extra is not None:  # a mechanism's (or trained bias's) current [nA]
-        drive = fx.wrap32(drive + fx.to_bits(extra.detach()))
-    alpha = fx.wrap32(fx.mul(drive, p.R) + p.v_rest)
+        drive = drive + fx.to_bits(extra.detach())
+    alpha = fx.wrap32(fx.mul(fx.wrap32(drive), p.R) + p.v_rest)
     v_new = fx.wrap32(alpha - fx.mul(p.E, fx.wrap32(alpha - s.v)))
     v, refrac = free_update(s.refrac, s.v, v_new)
-    spk = fire(v.to(torch.float64), float(_threshold(p, thr)) if not isinstance(thr, torch.Tensor)
-               else _threshold(p, thr).to(torch.float64))
+    # an integer compare of the bits (no surrogate gradient: fixed point does not train)
+    spk = (v >= _threshold(p, thr)).to(torch.float64)
     v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
     return spk, v, refrac
 
