@@ -176,3 +176,26 @@ def test_wrap32_is_modular():
     x = rng.integers(-2 ** 62, 2 ** 62, 10_000, dtype=np.int64)
     expected = [((int(v) + 2 ** 31) % 2 ** 32) - 2 ** 31 for v in x]
     assert fx.wrap32(torch.as_tensor(x)).tolist() == expected
+
+
+def test_fifteen_post_history_drops_old_posts():
+    """A post neuron driven to fire every other ms for 60 ms between two pre spikes: the board keeps
+    15 post spikes, so all-pairs potentiation pairs the pre with the last 15 only — fewer LUT terms
+    than the float profile, which keeps all 30 — and the run reports the dropped ones."""
+    net = nm.Network(dt=1.0, seed=0)
+    net.spike_source("pre", [[1.0, 70.0]])
+    net.spike_source("drive", [[float(t) for t in range(3, 63, 2)]])
+    net.population("post", 1, nm.IF_curr_delta(weight_units="nA", **CELL))
+    net.connect("drive", "post", nm.OneToOne(), weight=40.0, label="drive->post")
+    stdp = nm.STDP(timing=nm.SpikePairRule(tau_plus=100.0, tau_minus=5.0, A_plus=0.01, A_minus=0.0),
+                   weight=nm.Additive(w_min=0.0, w_max=1.0, step="absolute"))
+    net.connect("pre", "post", nm.OneToOne(), weight=0.0, plasticity=stdp, label="syn")
+    net.record("post", "spikes")
+    out = {}
+    for numerics in ("spinnaker", "spinnaker-float"):
+        sim = nm.build(net, numerics=numerics)
+        sim.run(75.0)
+        out[numerics] = (len(sim.spikes("post")[0]), float(sim.weights("syn", format="list")[2][0]), sim.dropped_posts)
+    assert out["spinnaker"][0] == out["spinnaker-float"][0] == 30
+    assert out["spinnaker"][2] == {"syn": 15} and out["spinnaker-float"][2] == {}
+    assert out["spinnaker"][1] < out["spinnaker-float"][1]

@@ -118,7 +118,8 @@ def state(sim) -> dict:
         "static_host": {label: _pack(sp.host) for label, sp in sim.static.items()},
         "shifts": [[post, r, _pack(s)] for (post, r), s in sim.shifts.items()],
         "biases": {key: _pack(b) for key, b in sim.biases.items()},
-        "plastic": {label: {a: _pack(getattr(pp, a)) for a in _PLASTIC} for label, pp in sim.plastic.items()},
+        "plastic": {label: {a: _pack(getattr(pp, a)) for a in getattr(pp, "STATE_ATTRS", _PLASTIC)}
+                    for label, pp in sim.plastic.items()},
         "sources": {label: _pack({"stamps": src.stamps, "trial": src.trial, "neuron": src.neuron})
                     for label, src in sim.sources.items() if hasattr(src, "stamps")},
         "hooks": _pack({"extra_current": sim.extra_current, "threshold_shift": sim.threshold_shift,

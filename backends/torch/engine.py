@@ -28,13 +28,12 @@ from neuromorph.capabilities import check_supported
 from neuromorph.cells import SpikeSourceArray, recordables
 from neuromorph.errors import SimulationError, UnsupportedError, ValidationError
 from neuromorph.numerics import get_profile
-from neuromorph.plasticity import STDP
 from neuromorph.simulation import Simulation
 from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
 from . import board, fixed_point
 from .memory import check_fits, check_run, parse_size
-from .plasticity import PlasticSynapses
+from .plasticity import PLASTICITY, PlasticSynapses
 from .registry import cell_lowering
 from .sources import SOURCES, ArraySource
 from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver
@@ -42,9 +41,6 @@ from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver
 CHUNK = 1000  # steps per chunk: bounds the input window and the recording buffers
 RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}  # second axis of the ring buffers
 
-#: plasticity description type -> torch lowering; other plasticity constructs (SAL, gates) are
-#: network mechanisms acting on a static or plastic projection's live weights
-PLASTICITY = {STDP: PlasticSynapses}
 
 
 def _shifts_for(M: torch.Tensor) -> torch.Tensor:
@@ -247,7 +243,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if shift is None and self.fixed and proj.plasticity is not None:
                 # no synapse onto this receptor (e.g. an empty plastic projection): the rule's w_max sets it
                 shift = board.ring_buffer_shift(float(getattr(getattr(proj.plasticity, "weight", None), "w_max", 0.0)))
-            lowering = PLASTICITY.get(type(proj.plasticity))
+            lowering = PLASTICITY.get((type(proj.plasticity), self.profile.arithmetic))
             if lowering is not None:
                 if proj.label in trainable:
                     raise UnsupportedError(f"trainable projection {proj.label!r} is plastic; train static projections only")
@@ -508,6 +504,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if bar is not None:
                 bar.close()
         self._check_finite()
+
+    @property
+    def dropped_posts(self) -> dict[str, int]:
+        """Fixed point: per plastic projection, the post spikes the board's 15-spike history
+        dropped before every synapse had paired them (backends/torch/plasticity/board_stdp.py);
+        the float profiles keep every post spike (empty)."""
+        return {label: pp.dropped_posts for label, pp in self.plastic.items() if hasattr(pp, "dropped_posts")}
 
     def check_memory(self, ms: float) -> None:
         """Refuse (SimulationError) a ``run(ms)`` whose recordings would not fit — what ``run``

@@ -40,6 +40,8 @@ def wrap32(x: torch.Tensor) -> torch.Tensor:
     tests/test_board_fixed_engine.py), in two kernels where the masked form takes three. Sums and
     differences may wrap once at the end of a chain (wrapping is compatible with + and −); products,
     shifts and comparisons need wrapped operands."""
+    if not isinstance(x, torch.Tensor):
+        return ((int(x) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
     return x.to(torch.int32).to(torch.int64)
 
 

@@ -1,0 +1,340 @@
+"""STDP as a SpiNNaker core does it: lazy evaluation at pre spikes over a bounded post history.
+
+The board (simulators.md §9.3, §9.4, §9.7; sPyNNaker's synapse_dynamics_stdp_mad_impl.c,
+post_events.h, timing_{pair,nearest_pair}_impl.h, weight_*_impl.h) never touches a synapse at a
+post spike: the post spike only enters its neuron's event history. When a pre spike is processed
+at tick t, every plastic synapse of its row replays the post spikes of its window in time order,
+then depresses against the latest post and writes back a 16-bit word. This class does exactly
+that, vectorised over the event synapses:
+
+History (per trial and post neuron, ``post_times`` / ``post_traces`` ``[batch, n_post, 16]``, and
+``post_count`` ``[batch, n_post]``): slot 0 is the placeholder entry at time 0 (trace 0, never a
+real spike); slots 1..count hold the at most 15 latest post spikes in ascending time (and, for the
+all-pairs rule, the post trace after each). A post spike into a full history shifts slots 2..15
+down by one (dropping the oldest real spike, slot 1) and writes the new one to slot 15
+(``post_events_add``).
+
+At a pre spike with stamp t, for each event synapse (delay d = d_b, backprop delay):
+
+1. acc = W << s (s16.15 bits).
+2. B = max(last_pre − d, 0), E = max(t − d, 0). For the history entries τ with B < τ ≤ E, in
+   ascending order (``post_events_get_window_delayed``): Δ+ = τ + d − last_pre (> 0);
+   nearest pair: r = LUT+[Δ+], r = 0 if the preceding entry's time (not delayed; the placeholder's
+   0 for slot 1) is later than last_pre — i.e. ``τ + d − τ_prev < Δ+``; all pairs: r =
+   (pre_trace(last_pre) · LUT+[Δ+]) >> 11. acc = potentiate(acc, r) (additive: + (Aq+·16r) >> 15,
+   then min with Wq_max). The term is applied (with its clamp) even when r = 0, as on the core.
+3. If a real entry τ_L ≤ E exists (the latest; ``prev_time_valid``): Δ− = t − (τ_L + d), as an
+   unsigned tick difference (a wrapped, "negative" Δ− reads 0 past the LUT); nearest: o = LUT−[Δ−];
+   all pairs: o = (trace_L · LUT−[Δ−]) >> 11. acc = depress(acc, o) (additive: − (Aq−·16o) >> 15,
+   then max with Wq_min).
+4. W = (acc >> s) & 0xFFFF, written back; ``pre_spikes`` returns these new words. Then last_pre = t
+   and (all pairs) pre_trace = int16((pre_trace · LUT+[t − last_pre]) >> 11 + 2048).
+
+Traces (all pairs) are the core's ``int16_t``: a trace past 32767 wraps, as on the board
+(``(post_trace_t) new_o1_trace``); ``STDP_FIXED_MUL_16X16`` is a 16×16 signed product >> 11.
+The eager :class:`PlasticSynapses` keeps them unbounded; the two agree whenever no trace exceeds
+32767 and no more than 15 post spikes fall into one synapse's window.
+
+Weight dependences are the registered ``"board"`` rules of weight_dependence.py (additive: the
+s16.15 integer chain above; multiplicative: that module's float64 approximation, not the core's
+accum products). For the additive rule with non-negative terms the chain of upper clamps is
+evaluated as one clamp of the sum of the floored terms (the same number); otherwise term by term.
+
+Vectorisation: windows are located by counting, not by scanning (``pre_spikes``); all window
+entries of all event synapses are processed at once; per-post quantities (latest post ≤ E and its
+depression factor) are computed once per stamp for every delay of the projection.
+
+Not emulated: int32 wrap-around of the s16.15 accumulator (the board's ``acc + term`` wraps past
+±65536 nA; here it does not), and which of a post and a pre in the same tick comes first when
+d_b = 0 (not determined, simulators.md §9.7; delays are >= 1 step here).
+
+``dropped_posts`` (a Python int): the number of post spikes pushed out of a full history while
+still unconsumed by at least one incoming synapse of their neuron, i.e. while their time τ was
+newer than that synapse's window start max(last_pre − d, 0) — spikes that some later pre spike
+would have paired with on an unbounded history (the board loses them; so does this class). Counted
+exactly, per trial, at the drop (post spikes at time 0 never count: no window holds them), summed
+over trials. Neurons without incoming synapses never count. :meth:`reset_traces` sets it back to 0.
+"""
+from __future__ import annotations
+
+import torch
+
+from neuromorph.errors import UnsupportedError
+from neuromorph.plasticity import AdditiveWeightDependence
+
+from .. import board
+from ..synapses import SynapseTable, expand_groups, flat2, take2
+from .conventions import SpinnakerBoardConvention
+from .weight_dependence import WEIGHT_DEPENDENCES, constants
+
+#: history entries per post neuron: the placeholder at time 0 plus 15 post spikes
+#: (sPyNNaker's ``MAX_POST_SYNAPTIC_EVENTS``)
+HISTORY = 16
+
+
+def _int16(x: torch.Tensor) -> torch.Tensor:
+    """Wrap to int16 (the core's ``pre_trace_t`` / ``post_trace_t``), kept as int64."""
+    return ((x + 0x8000) & 0xFFFF) - 0x8000
+
+
+class BoardPlasticSynapses:
+    """One plastic projection under the board's STDP (see the module docstring): same interface as
+    :class:`PlasticSynapses` with ``board = True``, except that :meth:`pre_spikes` returns the new
+    16-bit words (int64) of the event synapses and :meth:`post_arrivals` does nothing."""
+
+    board = True
+    #: attributes holding the whole state (for checkpoints)
+    STATE_ATTRS = ("W", "last_pre", "pre_trace", "post_times", "post_traces", "post_count", "post_total", "seen",
+                   "_dropped", "_min_start")
+
+    def __init__(self, label: str, table: SynapseTable, rule, profile, dt: float, batch: int, device, dtype,
+                 shift: int | None):
+        self.label, self.table = label, table
+        t, wd = rule.timing, rule.weight
+        if not profile.board_weights or profile.stdp_convention != "spinnaker":
+            raise UnsupportedError(f"projection {label!r}: the board STDP lowering needs a profile with board weights and "
+                                   f"sPyNNaker's STDP convention, not numerics={profile.name!r}")
+        if shift is None:
+            raise UnsupportedError(f"projection {label!r}: board STDP needs the ring-buffer shift of its receptor")
+        rule_fns = WEIGHT_DEPENDENCES.get((type(wd), "board"))
+        if rule_fns is None:
+            raise UnsupportedError(f"projection {label!r}: {type(wd).__name__} has no torch lowering for numerics={profile.name!r}")
+        self.potentiate, self.depress = rule_fns
+        self._additive = isinstance(wd, AdditiveWeightDependence)
+        self.c = constants(t, wd)
+        self.conv = SpinnakerBoardConvention(t.tau_plus, t.tau_minus, dt, device)
+        # each table ends in one extra 0 (past the table): index len for anything beyond or "negative"
+        self.lut_plus, self.lut_minus = self.conv.lut_plus, self.conv.lut_minus
+        self.nearest = t.nearest
+        self.device, self.dtype, self.batch = device, dtype, batch
+        self.n_pre, self.n_post = table.n_pre, table.n_post
+        self.shift = int(shift)
+        self.lsb = board.weight_lsb(self.shift)
+        self.col_syn, self.col_ptr, self.col_pre = table.by_delay_and_post()
+        self.n_delays = len(table.delays)
+        self._arange = torch.arange(HISTORY, dtype=torch.int64, device=device)
+        self._delays_t = torch.as_tensor(table.delays, dtype=torch.int64, device=device)[:, None]
+        self._row_base = torch.arange(batch * self.n_post, dtype=torch.int64, device=device) * HISTORY
+        self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).expand(batch, -1))
+        self.reset_traces()
+
+    # -- weights ----------------------------------------------------------------------------
+    def set_weights(self, w: torch.Tensor):
+        """w: magnitudes [batch, nsyn] in weight units -> words rint(w / lsb)."""
+        w = w.to(self.device, torch.float64)
+        words = torch.round(w / self.lsb).to(torch.int64)
+        if words.numel() and int(words.max()) > 0xFFFF:
+            from neuromorph.errors import ValidationError
+            raise ValidationError(
+                f"projection {self.label!r}: weight {float(w.max()):g} nA needs the word {int(words.max())} but a synaptic "
+                f"word holds at most 65535 (= {0xFFFF * self.lsb:g} nA at this projection's resolution {self.lsb:g} nA, set "
+                f"by its rule's w_max={self.c.w_max:g}); raise w_max or give weights up to {0xFFFF * self.lsb:g} nA")
+        self.W = words.clone()
+
+    def weights(self) -> torch.Tensor:
+        """Stored weights in weight units ``[batch, nsyn]`` (float64)."""
+        return self.W.to(torch.float64) * self.lsb
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        """The tensors that hold the weight state: only the words (nothing is pending)."""
+        return [self.W]
+
+    # -- state ------------------------------------------------------------------------------
+    def reset_traces(self):
+        B, dev = self.batch, self.device
+        self.last_pre = torch.zeros(B, self.n_pre, dtype=torch.int64, device=dev)  # zeroed row header
+        self.pre_trace = torch.zeros(B, self.n_pre, dtype=torch.int64, device=dev)
+        self.post_times = torch.zeros(B, self.n_post, HISTORY, dtype=torch.int64, device=dev)
+        # the nearest-pair rule stores no traces
+        self.post_traces = (torch.zeros(0, dtype=torch.int64, device=dev) if self.nearest else
+                            torch.zeros(B, self.n_post, HISTORY, dtype=torch.int64, device=dev))
+        self.post_count = torch.zeros(B, self.n_post, dtype=torch.int64, device=dev)
+        # post spikes ever at times > 0 (their running numbers), and per synapse the running number
+        # of the latest post its window has passed (nE at its last pre spike)
+        self.post_total = torch.zeros(B, self.n_post, dtype=torch.int64, device=dev)
+        self.seen = torch.zeros(B, self.table.nsyn, dtype=torch.int64, device=dev)
+        self._dropped = torch.zeros((), dtype=torch.int64, device=dev)
+        self._min_start = torch.zeros(B, self.n_post, dtype=torch.int64, device=dev)
+
+    @property
+    def dropped_posts(self) -> int:
+        """Post spikes dropped from a full history before every incoming synapse had used them
+        (module docstring)."""
+        return int(self._dropped)
+
+    def _lut(self, lut: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+        """lut[delta] for 0 <= delta < len, else 0 — also for negative deltas, which are huge
+        unsigned tick differences on the core."""
+        end = lut.numel() - 1  # the appended 0
+        idx = delta.masked_fill(delta < 0, end).clamp_(max=end)
+        return lut.index_select(0, idx.reshape(-1)).view(delta.shape)
+
+    # -- post spikes ------------------------------------------------------------------------
+    def record_post(self, u: int, spk: torch.Tensor, any_spike: bool | None = None):
+        """Post spikes with stamp u ([batch, n_post] bool) enter their neurons' histories."""
+        if any_spike is False:
+            return
+        b, j = spk.nonzero(as_tuple=True)
+        if b.numel() == 0:
+            return
+        row = j if self.batch == 1 else b * self.n_post + j
+        times_v = self.post_times.view(-1, HISTORY)
+        n = self.post_count.view(-1).index_select(0, row)
+        times = times_v.index_select(0, row)                                   # [S, 16]
+        full = n == HISTORY - 1
+        self._count_dropped(b, j, full, times[:, 1])
+        new_n = torch.clamp(n + 1, max=HISTORY - 1)
+        new_col = torch.full_like(times[:, :1], u)
+        shifted = torch.cat([times[:, :1], times[:, 2:], new_col], 1)
+        appended = times.scatter(1, new_n[:, None], new_col)
+        times_v.index_copy_(0, row, torch.where(full[:, None], shifted, appended))
+        if not self.nearest:
+            traces_v = self.post_traces.view(-1, HISTORY)
+            traces = traces_v.index_select(0, row)
+            last_t = times.gather(1, n[:, None]).squeeze(1)                    # placeholder: 0
+            last_x = traces.gather(1, n[:, None]).squeeze(1)                   # placeholder: 0
+            dec = (last_x * self._lut(self.lut_minus, u - last_t)) >> board.STDP_FIXED_POINT
+            x = _int16(dec + board.STDP_ONE)[:, None]
+            traces_v.index_copy_(0, row, torch.where(full[:, None], torch.cat([traces[:, :1], traces[:, 2:], x], 1),
+                                                     traces.scatter(1, new_n[:, None], x)))
+        self.post_count.view(-1).index_copy_(0, row, new_n)
+        if u > 0:
+            self.post_total.view(-1).index_add_(0, row, torch.ones_like(row))
+
+    def _count_dropped(self, b, j, full, t_old):
+        """Add to ``_dropped`` the dropped spikes (times t_old of the full histories of (b, j))
+        that some incoming synapse has not yet used: t_old > max(last_pre − d, 0) for some
+        synapse. ``_min_start`` caches a lower bound of min over the incoming synapses of
+        max(last_pre − d, 0) per (trial, post) (exact when computed; it only grows), so the
+        common drop of a spike that every synapse has used costs no fan-in expansion."""
+        flat = j if self.batch == 1 else b * self.n_post + j
+        cand = full & (t_old > self._min_start.view(-1).index_select(0, flat))
+        f = cand.nonzero().flatten()
+        if f.numel() == 0:
+            return
+        fb, fj, told = b.index_select(0, f), j.index_select(0, f), t_old.index_select(0, f)
+        F = f.numel()
+        if self.n_delays == 1:
+            groups, owner_of = fj, None
+        else:
+            groups = (torch.arange(self.n_delays, device=self.device)[:, None] * self.n_post + fj[None, :]).reshape(-1)
+            owner_of = torch.arange(F, device=self.device).repeat(self.n_delays)
+        which, pos = expand_groups(self.col_ptr, groups)
+        if pos.numel() == 0:
+            return
+        owner = which if owner_of is None else owner_of.index_select(0, which)
+        syn = self.col_syn.index_select(0, pos)
+        pre = self.col_pre.index_select(0, pos)
+        d = self.table.delay.index_select(0, syn)
+        start = (take2(self.last_pre, fb.index_select(0, owner), pre) - d).clamp_(min=0)
+        big = torch.iinfo(torch.int64).max
+        low = torch.full((F,), big, dtype=torch.int64, device=self.device).scatter_reduce_(0, owner, start, "amin")
+        self._min_start.view(-1).index_copy_(0, flat.index_select(0, f), torch.where(low == big, 0, low))
+        self._dropped += (told > low).sum()
+
+    def post_arrivals(self, u: int):
+        """Nothing happens on the board when a post spike reaches its synapses."""
+
+    # -- the update at a pre spike with stamp u ---------------------------------------------
+    def _per_post(self, u: int):
+        """Per (delay d, trial, post neuron), flat ``[n_delays·batch·n_post]``, for this stamp's
+        window end E = max(u − d, 0): ``nL``, the slot of the latest real post ≤ E (0: none), and
+        ``o``, the depression factor against it (nearest: LUT−[u − d − τ_L]; all pairs: that times
+        its trace >> 11)."""
+        nD, ds = self.n_delays, self._delays_t                                       # ds: [nD, 1]
+        real = (self._arange >= 1) & (self._arange <= self.post_count[..., None])   # [B, n_post, 16]
+        E = (u - ds).clamp_(min=0).view(nD, 1, 1, 1)
+        nL = (self.post_count[None] - ((self.post_times[None] > E) & real[None]).sum(-1)).view(nD, -1)
+        slot = (self._row_base[None] + nL).view(-1)
+        tL = self.post_times.view(-1).index_select(0, slot).view(nD, -1)
+        o = self._lut(self.lut_minus, u - ds - tL)        # unsigned on the core: "negative" reads 0
+        if not self.nearest:
+            o = (self.post_traces.view(-1).index_select(0, slot).view(nD, -1) * o) >> board.STDP_FIXED_POINT
+        return nL.view(-1), o.view(-1)
+
+    def pre_spikes(self, u: int, spk: torch.Tensor, events=None):
+        """spk: [batch, n_pre] bool. Replay each event synapse's window, depress, write back.
+        ``events``: the table's ``fan_out_events(spk)`` if already computed. Returns ``(post,
+        words)``: the event synapses' post neurons and new 16-bit words (int64), or None.
+
+        Locating a window without scanning the history: number the posts at times > 0 of each
+        neuron 1, 2, ... (``post_total`` counts them; time-0 posts are in no window). The post
+        numbered m sits in slot off + m, off = count − post_total, when that slot is >= 1 (else
+        it was dropped). A synapse's window (B, E] holds the posts numbered (seen, nE], where
+        ``seen`` is nE at its previous pre spike (B is that spike's E) and nE = nL − off; so its
+        kept entries are the slots max(off + seen + 1, 1) .. nL."""
+        bb, syn = events if events is not None else self.table.fan_out_events(spk)
+        out = None
+        if syn.numel():
+            table = self.table
+            post = table.post.index_select(0, syn)
+            pre = table.pre.index_select(0, syn)
+            row = post if self.batch == 1 else bb * self.n_post + post
+            if table.single_delay is not None:
+                d, key = table.single_delay, row
+            else:
+                d = table.delay.index_select(0, syn)
+                key = table.delay_index.index_select(0, syn) * (self.batch * self.n_post) + row
+            nL_all, o_all = self._per_post(u)
+            nL = nL_all.index_select(0, key)
+            off = (self.post_count - self.post_total).view(-1).index_select(0, row)
+            idx = flat2(self.W, bb, syn)                                       # also seen's
+            seen = self.seen.view(-1).index_select(0, idx)
+            self.seen.view(-1).index_copy_(0, idx, nL - off)
+            lo = (off + seen + 1).clamp_(min=1)                               # first kept slot of the window
+            cnt = (nL + 1 - lo).clamp_(min=0)                                  # entries in it
+            acc = self.W.view(-1).index_select(0, idx) << self.shift
+            act = cnt.nonzero().flatten()
+            if act.numel():
+                acc = acc.index_copy(0, act, self._potentiate(act, cnt, acc, lo, row, bb, pre, d))
+            # depression against the latest real post <= E, if any
+            acc = torch.where(nL > 0, self.depress(self.c, acc, o_all.index_select(0, key)), acc)
+            words = (acc >> self.shift) & 0xFFFF
+            self.W.view(-1).index_copy_(0, idx, words)
+            out = (post, words)
+        self._update_pre(u, spk)
+        return out
+
+    def _potentiate(self, act, cnt, acc, lo, row, bb, pre, d):
+        """The potentiation terms of the synapses ``act`` (non-empty windows of ``cnt`` entries
+        from slot ``lo``), in time order with the rule's clamp after each; returns their acc."""
+        H = HISTORY
+        c_a = cnt.index_select(0, act)
+        acc_a = acc.index_select(0, act)
+        pre_a = pre.index_select(0, act)
+        bb_a = bb.index_select(0, act) if self.batch > 1 else None
+        lp_a = take2(self.last_pre, bb_a, pre_a)
+        dlp_a = (d - lp_a) if isinstance(d, int) else d.index_select(0, act) - lp_a
+        at_a = row.index_select(0, act) * H + lo.index_select(0, act)          # flat slot of the first entry
+        tr_a = None if self.nearest else take2(self.pre_trace, bb_a, pre_a)
+        times = self.post_times.view(-1)
+        # every window entry at once: entry e of synapse which[e], offset j[e] in its window
+        total = int(c_a.sum())
+        which = torch.repeat_interleave(torch.arange(act.numel(), device=self.device), c_a, output_size=total)
+        j = torch.arange(total, device=self.device) - (torch.cumsum(c_a, 0) - c_a).index_select(0, which)
+        at = at_a.index_select(0, which) + j
+        r = self._lut(self.lut_plus, times.index_select(0, at) + dlp_a.index_select(0, which))  # Δ+ = τ + d − last_pre
+        if self.nearest:
+            # not the first post after the last pre: the preceding kept entry (the placeholder's 0
+            # for slot 1) is later than last_pre
+            r = r.masked_fill(times.index_select(0, at - 1) > lp_a.index_select(0, which), 0)
+        else:
+            r = (tr_a.index_select(0, which) * r) >> board.STDP_FIXED_POINT
+        if self._additive and self.c.Aq_plus >= 0 and (self.nearest or bool((r >= 0).all())):
+            # additive with non-negative terms t_k: min(min(a + t1, Wmax) + t2, Wmax) = min(a + t1 + t2,
+            # Wmax), so the chain of upper clamps is one clamp of the sum of the (floored) terms
+            term = (self.c.Aq_plus * (r << 4)) >> 15
+            return torch.clamp(acc_a.index_add(0, which, term), max=self.c.Wq_max)
+        # general: one term per window offset, over the synapses whose window reaches it
+        first = torch.cumsum(c_a, 0) - c_a
+        for k in range(int(c_a.max())):
+            live = (c_a > k).nonzero().flatten()
+            e = first.index_select(0, live) + k
+            acc_a = acc_a.index_copy(0, live, self.potentiate(self.c, acc_a.index_select(0, live), r.index_select(0, e)))
+        return acc_a
+
+    def _update_pre(self, u: int, spk: torch.Tensor):
+        if not self.nearest:
+            dec = (self.pre_trace * self._lut(self.lut_plus, u - self.last_pre)) >> board.STDP_FIXED_POINT
+            self.pre_trace = torch.where(spk, _int16(dec + board.STDP_ONE), self.pre_trace)
+        self.last_pre = self.last_pre.masked_fill(spk, u)
