@@ -5,7 +5,7 @@
 
 Imports no backend at import time; ``nm.build(net, backend=...)`` loads the one asked for.
 """
-from .cells import IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
+from .cells import IF_cond_exp, IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
 from .connectors import AllToAll, FixedProbability, FromList, OneToOne
 from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, UnsupportedError,
                      ValidationError)
@@ -34,7 +34,7 @@ def from_nir(graph, dt=1.0, nir_dt=None, discretization=None, seed=None, record=
 
 
 __all__ = [
-    "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "Izhikevich",
+    "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",

@@ -174,6 +174,45 @@ class IF_curr_alpha(CellType):
 
 @description_type
 @dataclass(frozen=True)
+class IF_cond_exp(CellType):
+    """Leaky integrate-and-fire neuron with exponentially decaying conductance-based synapses
+    (PyNN's ``IF_cond_exp``; NEST ``iaf_cond_exp``).
+
+    Parameters and units as IF_curr_exp (PyNN defaults) plus the synaptic reversal potentials
+    ``e_rev_E`` = 0 mV and ``e_rev_I`` = −70 mV. Subthreshold:
+    ``cm dV/dt = (cm/tau_m)(v_rest − V) − g_exc (V − e_rev_E) − g_inh (V − e_rev_I) + i_offset``
+    with ``dg/dt = −g/tau_syn``; spike when ``V >= v_thresh``, then ``V = v_reset`` for
+    ``tau_refrac``. **Weights are conductances in µS** (the receptor picks g_exc or g_inh; a spike
+    adds its weight to g). State variables: ``v`` [mV], ``gsyn_exc``/``gsyn_inh`` [µS].
+    The torch ``exact`` profile integrates as NEST does (GSL's adaptive RKF45, docs/pynn_frontend.md).
+    """
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    tau_syn_E: float = 5.0
+    tau_syn_I: float = 5.0
+    e_rev_E: float = 0.0
+    e_rev_I: float = -70.0
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+
+    state_variables = ("v", "gsyn_exc", "gsyn_inh")
+    #: weights are synaptic conductances (the unit the description's weights on this type are read in)
+    weight_units = "uS"
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        for name in ("e_rev_E", "e_rev_I"):
+            object.__setattr__(self, name, number(owner, name, getattr(self, name), -MAX_VOLTAGE, MAX_VOLTAGE, "mV",
+                                                  why=_WHY["mV"]))
+        IF_curr_exp.__post_init__(self)  # the shared LIF parameters, validated the same way
+
+
+@description_type
+@dataclass(frozen=True)
 class Izhikevich(CellType):
     """Izhikevich (2003) quadratic integrate-and-fire neuron (PyNN's ``Izhikevich``; NEST
     ``izhikevich``).

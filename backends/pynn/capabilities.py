@@ -39,6 +39,7 @@ NEST = dict(_SHARED, **{
     "IF_curr_delta(weight_units=nA)": emulated("iaf_psc_delta with each weight converted to the jump it causes on sPyNNaker, R·(1−exp(−dt/τm))·w/dt mV; input during refractoriness is lost on both"),
     "IF_curr_alpha": native("iaf_psc_alpha (exact integration, IAFPropagatorAlpha); PyNN 0.13 omits isyn_exc/isyn_inh from its recordables, neuromorph adds them (I_syn_ex / I_syn_in)"),
     "Izhikevich": native("izhikevich with consistent_integration=True (forward Euler of v and u), V_th = 30 mV; weights are voltage jumps in mV (PyNN multiplies by 1000, then by its receptor_scale 1e-3, so a weight can change in the last bit: 0.7 → 0.7000000000000001); i_offset becomes I_e in pA, which NEST's equation reads as mV/ms"),
+    "IF_cond_exp": native("iaf_cond_exp: GSL's adaptive RKF45 (eps_abs 1e-3, step size carried between steps), V clamped to V_th inside the right-hand side and held at V_reset while refractory; weights are conductances in µS (PyNN: ×1000 → nS; inhibitory ones handed to NEST negated, its receptor routing is by sign)"),
     "SpikeSourceArray": native("spike_generator → parrot_neuron (PyNN); a spike at t reaches the target after its delay as on every NEST neuron"),
     "spike at t=0": unsupported("NEST cannot emit a SpikeSourceArray spike at t=0 (PyNN hands it to spike_generator at t−min_delay < 0 and NEST drops it silently); move it to t ≥ dt"),
     "spike at t=dt": unsupported("PyNN hands SpikeSourceArray spikes to NEST's spike_generator one min_delay (= dt) early and NEST refuses a generator spike at t=0, so the earliest source spike is 2·dt; shift the input by one step"),
@@ -55,6 +56,8 @@ NEST = dict(_SHARED, **{
     "record:isyn_exc": native("I_syn_ex (pA) × 0.001, state after each step"),
     "record:isyn_inh": native("I_syn_in (pA) × −0.001 (NEST stores it negative; neuromorph reports magnitudes)"),
     "record:u": native("Izhikevich U_m (mV/ms), state after each step"),
+    "record:gsyn_exc": native("g_ex (nS) × 0.001 (µS), state after each step"),
+    "record:gsyn_inh": native("g_in (nS) × 0.001 (µS), state after each step (stored positive)"),
     "record:weights": emulated("the host reads the weights from NEST between run chunks of k steps"),
 })
 
@@ -64,6 +67,7 @@ BRIAN2 = dict(_SHARED, **{
     "IF_curr_delta(weight_units=nA)": emulated("weight converted to the jump R·(1−exp(−dt/τm))·w/dt mV"),
     "IF_curr_alpha": native("PyNN's alpha-current equations with Brian2 'exact' linear integration (neuromorph fixes PyNN 0.13's inhibitory alpha current, which ran on tau_syn_E instead of tau_syn_I); spike stamps and source delivery as for IF_curr_exp"),
     "Izhikevich": native("PyNN's Izhikevich equations with Brian2's forward Euler (its default state updater for these non-linear equations): the same v, u trajectory as NEST's izhikevich to ~1e-13 under constant current (i_offset/pF: 1 nA = 1000 mV/ms as on NEST), threshold v ≥ 30 mV, weights are jumps of v in mV; a spike is stamped one dt earlier and a source spike's jump lands one step later than on NEST (checked)"),
+    "IF_cond_exp": native("PyNN's conductance-based equations with Brian2's forward Euler (PyNN's method list exact/euler/heun; the equations are not linear, so Brian2 picks euler), not NEST's adaptive RKF45: first order in dt, so V drifts from NEST's and spike times with it (checked at dt = 0.1 ms: a DC-driven cell fires at 14.2/38.6/63.0/87.4 ms against NEST's 14.4/39.0/63.6/88.2 ms); spike stamps and source delivery as for IF_curr_exp"),
     "SpikeSourceArray": native("SpikeGeneratorGroup on the network clock (PyNN leaves it on Brian2's 0.1 ms default clock; neuromorph sets defaultclock.dt = dt)"),
     "spike at t=0": native("SpikeGeneratorGroup emits at t=0"),
     "SpikeSourcePoisson": native("PoissonGroup-like threshold group with Brian2's RNG (statistical equivalence only)"),
@@ -78,6 +82,8 @@ BRIAN2 = dict(_SHARED, **{
     "record:isyn_exc": native("Brian2 variable ie (PyNN's translations know it; neuromorph adds it to the recordables)"),
     "record:isyn_inh": native("Brian2 variable ii × −1 (stored negative; neuromorph reports magnitudes)"),
     "record:u": native("Brian2 variable u (mV/ms)"),
+    "record:gsyn_exc": native("Brian2 variable ge (µS)"),
+    "record:gsyn_inh": native("Brian2 variable gi (µS, positive)"),
     "record:weights": emulated("the host reads the weights between run chunks of k steps"),
 })
 
@@ -87,6 +93,7 @@ SPINNAKER = dict(_SHARED, **{
     "IF_curr_delta(weight_units=mV)": emulated("weight converted to the current that gives that jump, w·dt / (R·(1−exp(−dt/τm))) nA"),
     "IF_curr_alpha": native("sPyNNaker IF_curr_alpha (LIF with its alpha synapse type, s16.15 fixed point on the board); its per-tick alpha update is sPyNNaker's own and no torch lowering reproduces it (numerics='exact' follows NEST's iaf_psc_alpha)"),
     "Izhikevich": unsupported("sPyNNaker's Izhikevich is IZK_curr_exp: exponentially decaying current synapses (weights in nA, tau_syn_E/I), not PyNN's and NEST's voltage-jump synapses, so the description's mV weights have no equivalent; use backend='pynn:nest' or 'torch'"),
+    "IF_cond_exp": native("sPyNNaker IF_cond_exp (LIF with conductance input, s16.15 fixed point on the board, weights in µS under its conductance weight scale); its per-tick update is sPyNNaker's own and no torch lowering reproduces it (numerics='exact' follows NEST's iaf_cond_exp); on a virtual board nothing runs"),
     "SpikeSourceArray": native("sPyNNaker SpikeSourceArray"),
     "spike at t=0": native("tick 0"),
     "SpikeSourcePoisson": native("on-board Poisson source (board RNG)"),
@@ -105,6 +112,8 @@ SPINNAKER = dict(_SHARED, **{
     "record:isyn_exc": native("recorded on the board; empty on a virtual board"),
     "record:isyn_inh": native("recorded on the board; empty on a virtual board"),
     "record:u": unsupported("only Izhikevich has u, and it does not run on pynn:spinnaker (see Izhikevich)"),
+    "record:gsyn_exc": native("IF_cond_exp conductance (µS), recorded on the board; empty on a virtual board"),
+    "record:gsyn_inh": native("IF_cond_exp conductance (µS), recorded on the board; empty on a virtual board"),
     "record:weights": emulated("the host reads the weights between run segments of k steps (each read pauses the board)"),
 })
 

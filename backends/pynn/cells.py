@@ -12,6 +12,8 @@
 - ``Izhikevich`` (NEST ``izhikevich``, Brian2): used as PyNN defines it (v and u recordable and
   initialisable; weights are voltage jumps in mV: PyNN's NEST module multiplies by 1000 and then
   by its ``receptor_scale`` 1e-3).
+- ``IF_cond_exp`` (NEST ``iaf_cond_exp``, Brian2, sPyNNaker): PyNN's class as it is (weights are
+  conductances in µS, positive on both receptors; gsyn_exc/gsyn_inh recordable in µS).
 
 The fixes are subclasses built once per PyNN module, so PyNN itself is never patched.
 """
@@ -19,17 +21,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuromorph.cells import IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
+from neuromorph.cells import (IF_cond_exp, IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray,
+                              SpikeSourcePoisson)
 from neuromorph.errors import UnsupportedError
 
 _CACHE: dict = {}
 
 #: description recordable -> name the simulator's PyNN uses
 RECORD_NAMES = {
-    "nest": {"spikes": "spikes", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh", "u": "u"},
-    "brian2": {"spikes": "spikes", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh", "u": "u"},
-    # sPyNNaker calls the synaptic input of current-based models gsyn_* (in nA)
-    "spinnaker": {"spikes": "spikes", "v": "v", "isyn_exc": "gsyn_exc", "isyn_inh": "gsyn_inh", "u": "u"},
+    "nest": {"spikes": "spikes", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh", "u": "u",
+             "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
+    "brian2": {"spikes": "spikes", "v": "v", "isyn_exc": "isyn_exc", "isyn_inh": "isyn_inh", "u": "u",
+               "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
+    # sPyNNaker calls the synaptic input of current-based models gsyn_* (in nA); conductances (µS)
+    # of IF_cond_exp have the same names
+    "spinnaker": {"spikes": "spikes", "v": "v", "isyn_exc": "gsyn_exc", "isyn_inh": "gsyn_inh", "u": "u",
+                  "gsyn_exc": "gsyn_exc", "gsyn_inh": "gsyn_inh"},
 }
 
 #: sign that turns a recorded synaptic current into a magnitude (NEST and Brian2 store inhibition negative)
@@ -56,8 +63,8 @@ def _brian2_alpha_equations():
 
 
 def cell_classes(sim, simulator: str) -> dict:
-    """``{"IF_curr_exp": cls, "IF_curr_delta": cls, "IF_curr_alpha": cls, "Izhikevich": cls}`` for a
-    PyNN module, fixed as above."""
+    """``{"IF_curr_exp": cls, "IF_curr_delta": cls, "IF_curr_alpha": cls, "Izhikevich": cls,
+    "IF_cond_exp": cls}`` for a PyNN module, fixed as above (None where the module lacks the type)."""
     key = (sim.__name__, simulator)
     if key not in _CACHE:
         exp, delta = sim.IF_curr_exp, sim.IF_curr_delta
@@ -70,13 +77,14 @@ def cell_classes(sim, simulator: str) -> dict:
         if simulator == "nest":
             delta = type("IF_curr_delta", (sim.IF_curr_delta,),
                          {"variable_map": {"v": "V_m"}, "scale_factors": {"v": 1}, "__module__": __name__})
-        _CACHE[key] = {"IF_curr_exp": exp, "IF_curr_delta": delta, "IF_curr_alpha": alpha, "Izhikevich": izh}
+        _CACHE[key] = {"IF_curr_exp": exp, "IF_curr_delta": delta, "IF_curr_alpha": alpha, "Izhikevich": izh,
+                       "IF_cond_exp": getattr(sim, "IF_cond_exp", None)}
     return _CACHE[key]
 
 
 def pynn_celltype(sim, simulator: str, celltype):
     """The PyNN cell type (an instance) for a description cell or source type."""
-    if isinstance(celltype, (IF_curr_exp, IF_curr_delta, IF_curr_alpha, Izhikevich)):
+    if isinstance(celltype, (IF_curr_exp, IF_curr_delta, IF_curr_alpha, Izhikevich, IF_cond_exp)):
         params = celltype.parameters()
         params.pop("weight_units", None)
         cls = cell_classes(sim, simulator)[type(celltype).__name__]

@@ -74,7 +74,7 @@ def connection_list(conn, dt: float, weight_factor: float) -> np.ndarray:
 def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
     post_type = net.populations[proj.post].celltype
     scale = units.weight_scale(post_type, simulator, net.dt)
-    sign = units.signed(proj.receptor, simulator)
+    sign = units.signed(proj.receptor, simulator, post_type)
     # voltage-jump weights (IF_curr_delta, Izhikevich): PyNN's NEST module applies receptor_scale 1e-3
     delta_post = isinstance(post_type, (IF_curr_delta, Izhikevich))
     conn = net.connectivity(proj)

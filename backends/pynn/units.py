@@ -30,9 +30,13 @@ def weight_scale(celltype, simulator: str, dt: float) -> float:
     return 1.0
 
 
-def signed(receptor: str, simulator: str) -> float:
-    """Sign PyNN needs on a current-based weight: negative on inhibitory receptors for NEST and
-    Brian2 (PyNN refuses positive ones); sPyNNaker takes magnitudes."""
+def signed(receptor: str, simulator: str, celltype=None) -> float:
+    """Sign PyNN needs on a weight onto ``celltype``: conductances (µS) are magnitudes on both
+    receptors everywhere (PyNN negates inhibitory ones for NEST itself); a current-based weight is
+    negative on inhibitory receptors for NEST and Brian2 (PyNN refuses positive ones); sPyNNaker
+    takes magnitudes."""
+    if getattr(celltype, "weight_units", None) == "uS":
+        return 1.0
     return -1.0 if receptor == "inhibitory" and simulator in ("nest", "brian2") else 1.0
 
 

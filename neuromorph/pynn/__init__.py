@@ -42,7 +42,8 @@ from neuromorph.errors import UnsupportedError, ValidationError
 __all__ = [
     "setup", "run", "run_until", "reset", "end", "get_current_time", "get_time_step", "get_min_delay",
     "get_max_delay", "num_processes", "rank",
-    "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "Izhikevich", "SpikeSourceArray",
+    "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
+    "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
     "StaticSynapse", "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
     "RandomDistribution", "NumpyRNG", "UnsupportedError",
@@ -274,6 +275,7 @@ def _values(owner, name, value, n):
 # -- cell types ----------------------------------------------------------------------------------
 class _StandardType:
     nm_type = None
+    conductance_based = False
     default_initial_values: dict = {}
     recordable: tuple = ("spikes",)
 
@@ -321,6 +323,15 @@ class IF_curr_alpha(_StandardType):
     nm_type = nm.IF_curr_alpha
     default_initial_values = {"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0}
     recordable = ("spikes", "v", "isyn_exc", "isyn_inh")
+
+
+class IF_cond_exp(_StandardType):
+    """PyNN's IF_cond_exp (nm.IF_cond_exp; NEST iaf_cond_exp): weights are conductances in µS,
+    positive on both receptors (as PyNN requires of conductance-based cells on every simulator)."""
+    nm_type = nm.IF_cond_exp
+    conductance_based = True
+    default_initial_values = {"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+    recordable = ("spikes", "v", "gsyn_exc", "gsyn_inh")
 
 
 class IF_curr_delta(_StandardType):
@@ -374,7 +385,7 @@ class SpikeSourcePoisson(_StandardType):
     recordable = ("spikes",)
 
 
-_CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, Izhikevich, SpikeSourceArray, SpikeSourcePoisson)
+_CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson)
 
 
 # -- populations ---------------------------------------------------------------------------------
@@ -444,6 +455,10 @@ class Population:
             if k.startswith("isyn") and self._session.backend != "torch":
                 raise UnsupportedError(f"Population {self.label!r}.initialize({k}=...): NEST cannot set an initial synaptic "
                                        "current (PyNN ignores it there); start from 0 or use backend='torch'")
+            if k.startswith("gsyn") and self._session.backend != "torch":
+                raise UnsupportedError(f"Population {self.label!r}.initialize({k}=...): neuromorph's PyNN backends start "
+                                       "the conductances at 0 (PyNN 0.13 hands an initial gsyn to NEST unscaled: 0.02 µS "
+                                       "becomes 0.02 nS); start from 0 or use backend='torch'")
             self._init[k] = _values(f"Population {self.label!r}.initialize", k, v, self.size)
 
     def set(self, **parameters):
@@ -783,9 +798,20 @@ class Projection:
             return a[self._pre, self._post]
         return v
 
+    def _negative_inhibition(self) -> bool:
+        """Whether this script writes inhibitory weights negative: NEST semantics onto a
+        current-based cell (conductances are positive on every receptor and simulator)."""
+        return (self._session.semantics == "nest" and self.receptor_type == "inhibitory"
+                and not getattr(self.post.celltype, "conductance_based", False))
+
     def _magnitudes(self, owner, w):
         """PyNN weights of this script's semantics -> description magnitudes."""
-        if self._session.semantics == "nest" and self.receptor_type == "inhibitory":
+        if getattr(self.post.celltype, "conductance_based", False):
+            if w.size and w.min() < 0:
+                raise ValidationError(f"{owner}: weight {w.min()} < 0 onto {type(self.post.celltype).__name__}; "
+                                      "conductance weights are >= 0 µS on both receptors (as PyNN requires)")
+            return w
+        if self._negative_inhibition():
             if w.size and w.max() > 0:
                 raise ValidationError(f"{owner}: weight {w.max()} > 0 on an inhibitory receptor; under NEST semantics "
                                       "(setup(semantics='nest')) inhibitory weights are negative, as PyNN on NEST requires")
@@ -797,7 +823,7 @@ class Projection:
         return w
 
     def _signed(self, magnitudes):
-        if self._session.semantics == "nest" and self.receptor_type == "inhibitory":
+        if self._negative_inhibition():
             return -np.asarray(magnitudes) + 0.0
         return np.asarray(magnitudes)
 
@@ -877,9 +903,8 @@ class Projection:
 # -- PyNN names that are refused ---------------------------------------------------------------------------
 _REFUSED = {
     # cell types
-    "IF_cond_exp": "conductance-based cells are not modelled; use IF_curr_exp (current-based)",
-    "IF_cond_alpha": "conductance-based cells are not modelled; use IF_curr_alpha (current-based)",
-    "IF_cond_exp_gsfa_grr": "conductance-based cells are not modelled; use IF_curr_exp",
+    "IF_cond_alpha": "alpha-shaped conductances are not modelled; use IF_cond_exp (exponential conductances) or IF_curr_alpha",
+    "IF_cond_exp_gsfa_grr": "adapting conductance-based cells are not modelled; use IF_cond_exp",
     "IF_facets_hardware1": "use IF_curr_exp",
     "EIF_cond_exp_isfa_ista": "adaptive exponential cells are not modelled; use Izhikevich or IF_curr_exp",
     "EIF_cond_alpha_isfa_ista": "adaptive exponential cells are not modelled; use Izhikevich or IF_curr_exp",
