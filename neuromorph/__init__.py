@@ -7,7 +7,7 @@ Imports no backend at import time; ``nm.build(net, backend=...)`` loads the one 
 """
 from .cells import IF_cond_exp, IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
 from .connectors import AllToAll, FixedProbability, FromList, OneToOne
-from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, UnsupportedError,
+from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, SpinnakerWarning, UnsupportedError,
                      ValidationError)
 from .network import Network, Population, Projection
 from .mechanisms import (SAL, AstrocyteLR1994, Astrocytes, EscapeNoise, SlowInwardCurrent, STDPGate,
@@ -43,4 +43,5 @@ __all__ = [
     "SlowInwardCurrent", "SynapticGain", "STDPGate", "SAL", "EscapeNoise",
     "to_nir", "from_nir",
     "NeuromorphError", "ValidationError", "UnsupportedError", "BackendUnavailableError", "SimulationError",
+    "SpinnakerWarning",
 ]

@@ -1,10 +1,11 @@
-"""The ``neuromorph`` command (also ``python -m neuromorph``): run, validate, info, demo, task, bench.
+"""The ``neuromorph`` command (also ``python -m neuromorph``): run, validate, check, info, demo, task, bench.
 
 Exit codes: 0 success; 2 bad input (a model, option or file neuromorph refuses — printed as one
 line, ``neuromorph: error: <message>``, never a traceback); 1 an unexpected internal error (one
 line too; set ``NEUROMORPH_DEBUG=1`` for the traceback); 130 interrupted (SIGINT, Ctrl-C), 143
 terminated (SIGTERM): ``neuromorph run`` stops at a step boundary and writes what was simulated. ``neuromorph task``
-returns the task's own code; ``neuromorph bench`` returns 1 when a benchmark case failed or timed out.
+returns the task's own code; ``neuromorph bench`` returns 1 when a benchmark case failed or timed out;
+``neuromorph check`` returns 1 when the network does not fit the SpiNNaker machine (errors).
 """
 from __future__ import annotations
 
@@ -815,6 +816,46 @@ def _diff_rows(base: dict, table: dict) -> dict:
     return {k: c for k, c in table.items() if base.get(k) != c}
 
 
+def _board_arg(text: str) -> tuple[str, int]:
+    """``--board``: spinn-3 | spinn-5 | N (a machine of N SpiNN-5 boards; also "N-boards")."""
+    import re
+
+    t = str(text).strip().lower()
+    m = re.fullmatch(r"(\d+)(?:[- ]?boards?)?", t)
+    if m:
+        n = int(m.group(1))
+        if not 1 <= n <= 100_000:
+            raise CLIError(f"--board {text}: the number of SpiNN-5 boards must be 1 or more")
+        return "SpiNN-5", n
+    if t.replace("_", "-") in ("spinn-3", "spinn3", "spinn-5", "spinn5"):
+        return ("SpiNN-3" if "3" in t else "SpiNN-5"), 1
+    raise CLIError(f"--board {text!r} is not a board; give spinn-3, spinn-5 or a number N of SpiNN-5 boards (e.g. 24)")
+
+
+def cmd_check(args) -> int:
+    from .hardware import check
+
+    if args.target != "spinnaker":
+        raise CLIError(f"--target {args.target!r}: only 'spinnaker' is checked")
+    board, n_boards = _board_arg(args.board)
+    if args.neurons_per_core is not None and not 1 <= args.neurons_per_core <= 256:
+        raise CLIError(f"--neurons-per-core {args.neurons_per_core}: sPyNNaker places 1 to 256 neurons per core")
+    net = _load(args.model)
+    report = check(net, board=board, n_boards=n_boards, neurons_per_core=args.neurons_per_core)
+    print(f"{args.model}: SpiNNaker pre-flight")
+    print(report.text())
+    if args.json:
+        from .atomic import atomic_open
+        data = {"model": args.model, "board": report.board, "n_boards": report.n_boards, "ok": report.ok,
+                "neurons_per_core": report.neurons_per_core,
+                "findings": [vars(f) for f in report.findings],
+                "shifts": {f"{post}/{receptor}": s for (post, receptor), s in report.shifts.items()},
+                "resources": report.resources.as_dict()}
+        with atomic_open(Path(args.json), "w") as fh:
+            json.dump(data, fh, indent=1)
+    return 0 if report.ok else 1
+
+
 def cmd_info(args) -> int:
     import platform
 
@@ -985,6 +1026,22 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("model", metavar="MODEL.json")
     backend_opts(v, None)
     v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("check", help="SpiNNaker pre-flight: what the board refuses or distorts, and the resources",
+                       description="Check MODEL.json against a SpiNNaker machine without running it (no sPyNNaker "
+                                   "needed): errors (the board refuses it), warnings (it runs differently from the "
+                                   "description) and the resource estimate per population (cores, delay-extension "
+                                   "cores, chips, SDRAM). Exit 0 when it fits, 1 when there are errors, 2 on bad input. "
+                                   "docs/spinnaker.md")
+    c.add_argument("model", metavar="MODEL.json")
+    c.add_argument("--target", default="spinnaker", metavar="TARGET", help="spinnaker (the only target)")
+    c.add_argument("--board", default="spinn-5", metavar="BOARD",
+                   help="spinn-3 | spinn-5 | N: a machine of N SpiNN-5 boards (spalloc; cores and chips scale "
+                        "with N) (default spinn-5)")
+    c.add_argument("--neurons-per-core", type=int, default=None, metavar="K",
+                   help="neurons per core (default 256, sPyNNaker's)")
+    c.add_argument("--json", default=None, metavar="FILE", help="also write the report as JSON")
+    c.set_defaults(func=cmd_check)
 
     i = sub.add_parser("info", help="version, backends available here and their capability tables")
     i.add_argument("--backend", default=None, metavar="NAME", help="only this backend")

@@ -23,3 +23,9 @@ class BackendUnavailableError(NeuromorphError):
 
 class SimulationError(NeuromorphError):
     """A simulator failed while running; what was recorded before the failure is kept."""
+
+
+class SpinnakerWarning(UserWarning):
+    """A network the SpiNNaker board would refuse or run differently from what it describes (a
+    weight stored as 0, a row too long, too many cores, a saturating ring buffer), found by the
+    pre-flight (neuromorph.hardware.check) while the torch ``spinnaker`` emulation runs it."""

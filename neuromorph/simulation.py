@@ -42,10 +42,44 @@ def build(net: Network, backend: str = "torch", **options) -> "Simulation":
 
     torch options: ``numerics`` ("spinnaker" | "spinnaker-float" | "exact"), ``device``
     ("cpu" | "cuda"), ``batch``, ``dtype``. PyNN options: see neuromorph.backends.pynn.
+
+    ``numerics="spinnaker"`` on torch (the default) runs the SpiNNaker pre-flight first
+    (``neuromorph.hardware.check``, docs/spinnaker.md): what the board would refuse or distort
+    (a row too long, STDP off 1 ms, too many cores, a weight stored as 0, delay extensions, a
+    saturating ring buffer) is a ``SpinnakerWarning`` while the emulation runs it; what the
+    emulation cannot represent (an s16.15 parameter out of range, a 16-bit weight word above
+    0xFFFF) is a ValidationError. ``pynn:spinnaker`` refuses the board's errors outright.
     """
     if not isinstance(net, Network):
         raise ValidationError(f"build: expected a nm.Network, got {type(net).__name__}")
+    if backend == "torch" and options.get("numerics", "spinnaker") == "spinnaker" and options.get("check", True):
+        spinnaker_preflight(net)
     return backend_module(backend).build(net, backend=backend, **options)
+
+
+#: pre-flight codes the torch ``spinnaker`` emulation itself cannot represent (ValidationError)
+EMULATION_ERRORS = ("s1615", "weight-word")
+
+
+def spinnaker_preflight(net: Network, board="SpiNN-5", neurons_per_core=None, n_boards: int = 1, stacklevel: int = 3):
+    """The SpiNNaker pre-flight as the torch ``spinnaker`` profile runs it: raise ValidationError
+    for the first finding the emulation cannot represent, warn (``SpinnakerWarning``) about every
+    other finding, and return the report (``neuromorph.hardware.PreflightReport``)."""
+    import warnings
+
+    from .errors import SpinnakerWarning
+    from .hardware.limits import preflight
+
+    report = preflight(net, board=board, neurons_per_core=neurons_per_core, raise_errors=False, n_boards=n_boards,
+                       target="emulation")
+    for f in report.findings:
+        if f.level == "error" and f.code in EMULATION_ERRORS:
+            raise ValidationError(f"{f.message} (numerics='spinnaker' computes as the board does)")
+    for f in report.findings:
+        what = "the board would refuse this" if f.level == "error" else "on the board"
+        warnings.warn(f"SpiNNaker pre-flight ({what}; the emulation runs it): {f.message}", SpinnakerWarning,
+                      stacklevel=stacklevel)
+    return report
 
 
 def simulate(net: Network, duration_ms: float, backend: str = "torch", **options) -> "Simulation":

@@ -199,3 +199,18 @@ def test_fifteen_post_history_drops_old_posts():
     assert out["spinnaker"][0] == out["spinnaker-float"][0] == 30
     assert out["spinnaker"][2] == {"syn": 15} and out["spinnaker-float"][2] == {}
     assert out["spinnaker"][1] < out["spinnaker-float"][1]
+
+
+def test_shift_with_varying_delays_is_the_boards_poisson_bound():
+    """Delays that vary onto a receptor: sPyNNaker sizes the ring buffer with its Poisson bound
+    (simulators.md §9.2); the engine's shift is that of neuromorph.hardware.limits.board_shift
+    (which tests/test_preflight.py checks against sPyNNaker's own mapping), smaller than the cap."""
+    from neuromorph.hardware.limits import board_shift
+    net = nm.Network(dt=1.0, seed=0)
+    net.spike_source("src", [[1.0]] * 200)
+    net.population("out", 1, nm.IF_curr_exp())
+    net.connect("src", "out", nm.FromList([(i, 0, 1.0, 1.0 + i % 8) for i in range(200)]), label="in")
+    sim = nm.build(net, numerics="spinnaker", check=False)
+    s = int(sim.shifts[("out", 0)].item())
+    assert s == board_shift(net, "out", "excitatory")[0]
+    assert s < 8   # the cap M = 200 would give 8

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromorph.capabilities import check_supported
-from neuromorph.errors import NeuromorphError, SimulationError, UnsupportedError, ValidationError
+from neuromorph.errors import NeuromorphError, SimulationError, SpinnakerWarning, UnsupportedError, ValidationError
 from neuromorph.simulation import Simulation
 
 from . import results, weights as wio
@@ -25,14 +25,19 @@ from .loader import import_simulator
 from .lowering import lower
 from .variants import variant_for
 
+#: said (as a SpinnakerWarning, and in resources()["note"]) when a run used a virtual board
+VIRTUAL_NOTE = ("pynn:spinnaker: no SpiNNaker board is configured, so sPyNNaker mapped the network onto a VIRTUAL board and "
+                "ran nothing: spikes(), trace() and the weights are empty or as loaded (a virtual board produces no spikes). "
+                "Give machine_name='<board host>' or spalloc_server='<url>' to run on hardware (docs/spinnaker.md)")
+
 #: the live simulation of each simulator (PyNN state is global per simulator module)
 _ACTIVE: dict[str, "PyNNSimulation"] = {}
 
 OPTIONS = {
     "nest": {"threads", "numerics", "segment_ms"},
     "brian2": {"codegen", "numerics", "segment_ms"},
-    "spinnaker": {"numerics", "run_dir", "board", "machine_name", "spalloc_server", "spalloc_user",
-                  "neurons_per_core", "segment_ms"},
+    "spinnaker": {"numerics", "run_dir", "board", "version", "machine_name", "spalloc_server", "spalloc_user",
+                  "spalloc_port", "n_boards", "neurons_per_core", "segment_ms"},
 }
 
 
@@ -42,8 +47,13 @@ def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
     Options — nest: ``threads`` (1; more threads change the order in which NEST sums inputs);
     brian2: ``codegen`` ("numpy" default, "cython" compiles, slow the first time); spinnaker:
     ``run_dir`` (where spynnaker.cfg, reports and the database go; a new temporary directory by
-    default), ``board`` ("SpiNN-5" default, or "SpiNN-3"), ``machine_name`` / ``spalloc_server``
-    (a real board; without one the board is virtual), ``neurons_per_core``. ``numerics``, when
+    default), ``board`` ("SpiNN-5" default, or "SpiNN-3"; ``version`` 5 or 3 says the same, as in
+    sPyNNaker's cfg), ``machine_name`` (a physical board's host name or IP address) or
+    ``spalloc_server`` (a spalloc-managed machine's URL, with ``spalloc_port`` (22244),
+    ``spalloc_user``, ``n_boards``): a real board, written into the run folder's spynnaker.cfg;
+    without one the board is virtual (it maps the network and produces no spikes).
+    ``neurons_per_core``. The SpiNNaker pre-flight (docs/spinnaker.md) refuses what the board
+    would refuse and warns (``SpinnakerWarning``) about the rest before anything is mapped. ``numerics``, when
     given, must be what the simulator computes ("exact" for NEST, "spinnaker" for sPyNNaker).
     Every simulator: ``segment_ms`` (1000 ms by default, a multiple of dt), the run segment
     after which the host applies SynapticScaling / ThresholdAdaptation (``homeostasis``).
@@ -56,10 +66,35 @@ def build(net, backend: str = "pynn", **options) -> "PyNNSimulation":
             f"(accepted: {', '.join(sorted(OPTIONS[variant.name]))})")
     if options.get("segment_ms") is not None:
         segment_steps(net, options["segment_ms"])
+    if variant.name == "spinnaker":
+        options["board"] = spinnaker_board(options)
     return PyNNSimulation(net, variant, options)
 
 
-def supported_check(net, variant, numerics=None, neurons_per_core=None, board="SpiNN-5") -> None:
+def spinnaker_board(options) -> str:
+    """The board name from ``board`` / ``version`` (refusing a contradiction) and checked
+    real-board options."""
+    from neuromorph.hardware import load_board
+    board, version = options.get("board"), options.get("version")
+    name = load_board(board if board is not None else (version if version is not None else "SpiNN-5")).name
+    if version is not None and load_board(version).name != name:
+        raise ValidationError(f"pynn:spinnaker: board={board!r} and version={version!r} disagree; give one of them "
+                              "(version 3 = SpiNN-3, 5 = SpiNN-5)")
+    n_boards = options.get("n_boards")
+    if n_boards is not None and (isinstance(n_boards, bool) or not isinstance(n_boards, int) or n_boards < 1):
+        raise ValidationError(f"pynn:spinnaker: n_boards={n_boards!r} must be a whole number >= 1")
+    if (n_boards or 1) > 1 and name != "SpiNN-5":
+        raise ValidationError(f"pynn:spinnaker: n_boards={n_boards} needs SpiNN-5 boards (multi-board machines are built of "
+                              f"them), not {name}")
+    if options.get("machine_name") and (n_boards or 1) > 1:
+        raise ValidationError(f"pynn:spinnaker: machine_name={options['machine_name']!r} is one board; for n_boards="
+                              f"{n_boards} give spalloc_server='<url>' instead")
+    if options.get("spalloc_port") is not None and not options.get("spalloc_server"):
+        raise ValidationError("pynn:spinnaker: spalloc_port is given without spalloc_server='<url>'")
+    return name
+
+
+def supported_check(net, variant, numerics=None, neurons_per_core=None, board="SpiNN-5", n_boards=None) -> None:
     """Raise UnsupportedError naming the first construct ``variant`` cannot run."""
     if numerics is not None and numerics != variant.numerics:  # the mismatch itself, before any construct
         own = (f"numerics {variant.numerics!r}; use numerics={variant.numerics!r} (--numerics {variant.numerics}) or"
@@ -69,13 +104,15 @@ def supported_check(net, variant, numerics=None, neurons_per_core=None, board="S
                                f"for numerics={numerics!r}")
     table = capabilities(variant, numerics)
     check_supported(net, table, f"pynn:{variant.name}")
+    if variant.name == "spinnaker":  # the board's limits, named precisely, before the generic table rows
+        from neuromorph.hardware.limits import preflight
+        report = preflight(net, board=board, neurons_per_core=neurons_per_core, n_boards=n_boards or 1)
+        for f in report.findings:  # errors raised above: these are warnings
+            warnings.warn(f"SpiNNaker pre-flight: {f.message}", SpinnakerWarning, stacklevel=5)
     for key in extra_constructs(net):
         cap = table[key]
         if not cap.supported:
             raise UnsupportedError(f"{key} is unsupported on backend 'pynn:{variant.name}': {cap.how}")
-    if variant.name == "spinnaker":
-        from neuromorph.hardware.limits import preflight
-        preflight(net, board=board, neurons_per_core=neurons_per_core)
 
 
 class PyNNSimulation(Simulation):
@@ -89,15 +126,17 @@ class PyNNSimulation(Simulation):
         self.options = dict(options)
         self.numerics = variant.numerics
         supported_check(net, variant, options.get("numerics"), options.get("neurons_per_core"),
-                        options.get("board", "SpiNN-5"))
+                        options.get("board") or "SpiNN-5", options.get("n_boards"))
         self.sim = import_simulator(variant)
         self.run_dir: Path | None = None
         if variant.name == "spinnaker":
             from . import spinnaker
             self.run_dir = spinnaker.prepare_run_dir(
-                options.get("run_dir"), options.get("board", "SpiNN-5"), options.get("machine_name"),
-                options.get("spalloc_server"), options.get("spalloc_user"))
+                options.get("run_dir"), options.get("board") or "SpiNN-5", options.get("machine_name"),
+                options.get("spalloc_server"), options.get("spalloc_user"), spalloc_port=options.get("spalloc_port"),
+                n_boards=options.get("n_boards"))
         self.virtual_board = variant.name == "spinnaker" and not (options.get("machine_name") or options.get("spalloc_server"))
+        self._board_shifts: dict | None = None  # (post, receptor) -> shift sPyNNaker mapped with
         self._detached = False
         self._frozen: dict | None = None
         self._resources: dict = {}
@@ -154,7 +193,10 @@ class PyNNSimulation(Simulation):
             brian2.seed(net.seed)
             sim.setup(timestep=net.dt, min_delay=net.dt, max_delay=max_delay)
         else:
-            sim.setup(timestep=net.dt, min_delay=net.dt)  # sPyNNaker ignores (and warns about) max_delay
+            n_boards = self.options.get("n_boards")
+            # spalloc (and a virtual machine) of n boards; sPyNNaker rounds more than one up to triads of 3
+            extra = {"n_boards_required": int(n_boards)} if n_boards and n_boards > 1 else {}
+            sim.setup(timestep=net.dt, min_delay=net.dt, **extra)  # sPyNNaker ignores (and warns about) max_delay
             npc = self.options.get("neurons_per_core")
             if npc:
                 for cls in (sim.IF_curr_exp, sim.IF_curr_delta, sim.IF_curr_alpha):
@@ -210,6 +252,8 @@ class PyNNSimulation(Simulation):
                     f"({_one_line(exc)}); results up to t={self.time:g} ms are kept") from None
             self._steps = nxt
             self._cache = {}
+            if self.variant.name == "spinnaker" and not self._mapped:
+                self._on_first_mapping()
             self._mapped = True
             with self._context():
                 self._host.after_chunk(self)  # homeostasis at segment ends
@@ -219,6 +263,15 @@ class PyNNSimulation(Simulation):
                 self._resources = spinnaker.resources(set(self.net.populations))
             except Exception as exc:  # the mapping ran; a changed sPyNNaker API must not lose the run
                 self._resources = {"error": f"resources unavailable ({_one_line(exc)})"}
+
+    def _on_first_mapping(self):
+        """sPyNNaker mapped the network: remember the weight resolution it used, and say plainly
+        when the board is virtual (nothing ran)."""
+        from neuromorph.hardware.limits import board_shift
+        keys = {(p.post, p.receptor) for p in self.net.projections.values()}
+        self._board_shifts = {k: board_shift(self.net, *k, weights=self._loaded)[0] for k in keys}
+        if self.virtual_board:
+            warnings.warn(VIRTUAL_NOTE, SpinnakerWarning, stacklevel=3)
 
     def _sample_weights(self):
         for label, k in self._weight_every.items():
@@ -293,9 +346,28 @@ class PyNNSimulation(Simulation):
         self._check_live()
         proj = self._projection(projection)
         w = wio.checked(proj.label, weights, self.net.connectivity(proj))
+        if self.variant.name == "spinnaker":
+            self._check_board_weights(proj, w)
         with self._context():
             self._write_weights(proj.label, w)
         self._cache = {}
+
+    def _check_board_weights(self, proj, w):
+        """What the board makes of ``w`` when the host loads it: sPyNNaker recomputes the ring-buffer
+        shift from the weights it loads, so a weight beyond the current 16-bit range coarsens every
+        projection onto the same population and receptor (a SpinnakerWarning says so), and weights
+        that round to 0 at the new resolution are named."""
+        from neuromorph.hardware.limits import board_shift, reloaded_weight_findings
+        key = (proj.post, proj.receptor)
+        loaded = {**self._loaded, proj.label: w}
+        old = (self._board_shifts or {}).get(key)
+        if old is None:
+            old = board_shift(self.net, *key, weights=self._loaded)[0]
+        new = board_shift(self.net, *key, weights=loaded)[0]
+        for _, _, text in reloaded_weight_findings(self.net, proj, w, old, new, others=self._loaded):
+            warnings.warn(f"SpiNNaker: {text}", SpinnakerWarning, stacklevel=4)
+        if self._board_shifts is not None:
+            self._board_shifts[key] = new
 
     def _write_weights(self, label, w):
         self._loaded[label] = np.array(w, dtype=np.float64)
@@ -337,7 +409,8 @@ class PyNNSimulation(Simulation):
         out = dict(self._resources)
         out["virtual_board"] = self.virtual_board
         if self.virtual_board:
-            out["note"] = "virtual board: the network was mapped but not run, so no spikes or traces were produced"
+            out["note"] = ("virtual board: the network was mapped but not run, so no spikes or traces were produced "
+                           "(give machine_name or spalloc_server to run on a board)")
         return out
 
     # -- lifetime ---------------------------------------------------------------------------

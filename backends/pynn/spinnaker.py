@@ -29,9 +29,11 @@ def user_config() -> Path | None:
 
 
 def prepare_run_dir(run_dir=None, board: str | int = 5, machine_name: str | None = None,
-                    spalloc_server: str | None = None, spalloc_user: str | None = None) -> Path:
+                    spalloc_server: str | None = None, spalloc_user: str | None = None,
+                    spalloc_port: int | None = None, n_boards: int | None = None) -> Path:
     """Create the run directory and write its ``spynnaker.cfg``: a virtual board of the given
-    version unless a ``machine_name`` (board host) or ``spalloc_server`` is given."""
+    version unless a ``machine_name`` (a physical board's host) or ``spalloc_server`` (a
+    spalloc-managed machine; ``spalloc_port``, ``spalloc_user``, ``n_boards``) is given."""
     from neuromorph.hardware import load_board, render_config
     profile = load_board(board)
     # absolute: in_run_dir changes into it and then opens files under it
@@ -42,8 +44,8 @@ def prepare_run_dir(run_dir=None, board: str | int = 5, machine_name: str | None
         raise ValidationError(f"pynn:spinnaker: cannot create run directory {str(path)!r} ({exc.strerror}); give a writable run_dir") from None
     virtual = not (machine_name or spalloc_server)
     text = render_config(virtual_board=virtual, version=profile.spinnaker_version, machine_name=machine_name,
-                         spalloc_server=spalloc_server, spalloc_user=spalloc_user,
-                         report_dir=str(path.resolve()))
+                         spalloc_server=spalloc_server, spalloc_user=spalloc_user, spalloc_port=spalloc_port,
+                         n_boards=n_boards, report_dir=str(path.resolve()))
     (path / CFG_NAME).write_text(text, encoding="utf-8")
     return path
 

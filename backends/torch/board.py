@@ -60,26 +60,21 @@ def weight_lsb(shift: int) -> float:
 
 
 def spikes_per_tick(celltype) -> int:
-    """Source spikes per tick used by the shift computation: a SpikeSourceArray's largest number
-    of spikes of one neuron at one time; 1 otherwise (sPyNNaker: max(1, 30 Hz·dt) = 1 at 1 ms)."""
-    times = getattr(celltype, "spike_times", None)
-    if not times:
-        return 1
-    best = 1
-    for row in times:
-        if row:
-            _, counts = np.unique(np.asarray(row), return_counts=True)
-            best = max(best, int(counts.max()))
-    return best
+    """Source spikes per tick used by the shift computation: 1 for every source. sPyNNaker 7.4.1
+    asks the application vertex for its maximum spikes per tick, which only the Poisson machine
+    vertex implements, so a SpikeSourceArray with several spikes of one neuron at one time counts
+    1 too (checked against its virtual-board mapping; hardware/limits.py warns when such input
+    can saturate the ring buffer)."""
+    return 1
 
 
 def ring_buffer_shifts(net) -> dict[tuple[str, str], int]:
     """Shift per (post population label, receptor), from every projection onto it.
 
     M = Σ spt·w_max·n over incoming projections (n = largest fan-in, w_max = largest weight, for
-    STDP also the rule's w_max), floored at the single largest w_max. sPyNNaker uses a Poisson bound
-    instead when delays vary within a receptor; we keep the upper cap M (documented deviation: at
-    worst one more bit of headroom, i.e. a coarser LSB than the board).
+    STDP also the rule's w_max), floored at the single largest w_max. When the delays of an incoming
+    projection vary, sPyNNaker uses a Poisson bound instead; the engine then takes the board's shift
+    from neuromorph.hardware.limits.board_shift (this function keeps the cap M).
     """
     total: dict[tuple[str, str], float] = {}
     biggest: dict[tuple[str, str], float] = {}

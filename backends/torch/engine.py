@@ -52,6 +52,19 @@ def _shifts_for(M: torch.Tensor) -> torch.Tensor:
     return s.to(torch.int64)
 
 
+def _board_shifts(net) -> dict:
+    """(post, receptor) -> the ring-buffer shift sPyNNaker computes from the description: the cap
+    M of board.ring_buffer_shifts, or its Poisson bound where the delays of an incoming projection
+    vary (neuromorph.hardware.limits.board_shift)."""
+    shifts = board.ring_buffer_shifts(net)
+    varied = {(p.post, p.receptor) for p in net.projections.values() if np.unique(net.connectivity(p).delays).size > 1}
+    if varied & set(shifts):
+        from neuromorph.hardware.limits import board_shift
+        for key in varied & set(shifts):
+            shifts[key] = board_shift(net, *key)[0]
+    return shifts
+
+
 def resolve_device(device) -> torch.device:
     if device is None:
         return torch.device("cpu")
@@ -224,7 +237,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         self.fixed = self.profile.arithmetic == "fixed"
         # ring-buffer shift per (post population, receptor), from the description's weights (per
         # trial once weights are set per trial: each trial is its own board run)
-        shifts = board.ring_buffer_shifts(net) if self.fixed else {}
+        shifts = _board_shifts(net) if self.fixed else {}
         self.tables: dict[str, SynapseTable] = {}
         self.static: dict[str, _StaticSynapses] = {}
         self.plastic: dict[str, PlasticSynapses] = {}
@@ -332,6 +345,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             else:
                 M = torch.maximum(total, biggest)
             shift = _shifts_for(M).unsqueeze(1)
+            if total is not None and any(len(self.tables[p.label].delays) > 1 for p in self.net.projections.values()
+                                         if (p.post, p.receptor) == (post, receptor)):
+                shift = self._poisson_bound_shift(post, receptor, shift.shape[0])
             for pp in plastic:
                 if bool((shift != pp.shift).any()):
                     raise UnsupportedError(
@@ -343,6 +359,19 @@ class TorchSimulation(Simulation, torch.nn.Module):
                     self.static[proj.label].set_shift(shift)
             self.shifts[(post, RECEPTOR_INDEX[receptor])] = shift
         self._ring_cache = {}
+
+    def _poisson_bound_shift(self, post: str, receptor: str, trials: int) -> torch.Tensor:
+        """The shift sPyNNaker computes with its Poisson bound (delays vary onto this receptor),
+        per trial from that trial's static weights (neuromorph.hardware.limits.board_shift)."""
+        from neuromorph.hardware.limits import board_shift
+        onto = [label for label, sp in self.static.items()
+                if (self.net.projections[label].post, self.net.projections[label].receptor) == (post, receptor)]
+        out = []
+        for b in range(trials):
+            weights = {label: self.static[label].host[min(b, self.static[label].host.shape[0] - 1)].cpu().numpy()
+                       for label in onto}
+            out.append(board_shift(self.net, post, receptor, weights=weights)[0])
+        return torch.tensor(out, dtype=torch.int64, device=self.device).unsqueeze(1)
 
     def _ring_shifts(self, label: str):
         """Fixed point: ``((shift, wide), (shift, wide))`` of a population's excitatory and
@@ -784,10 +813,26 @@ class TorchSimulation(Simulation, torch.nn.Module):
         else:
             self.static[proj.label].set_weights(w)
             if self.fixed:   # as the host does when it loads the board: shifts and words from the weights
+                key = (proj.post, RECEPTOR_INDEX[proj.receptor])
+                old = self.shifts.get(key)
                 self._set_shifts({(proj.post, proj.receptor)})
+                if w.shape[0] == 1 and old is not None:   # one weight set: say what the reload does
+                    self._warn_reload(proj, w[0], int(old.max()), int(self.shifts[key].max()))
         for m in self.mechanisms:  # e.g. an STDP gate must not undo weights the user set
             if hasattr(m, "sync"):
                 m.sync(self)
+
+    def _warn_reload(self, proj, w: torch.Tensor, old: int, new: int) -> None:
+        """SpinnakerWarning for what loading these weights does on the board: a changed ring-buffer
+        shift (every projection onto the receptor re-quantised) and weights that round to 0
+        (neuromorph.hardware.limits.reloaded_weight_findings)."""
+        import warnings
+
+        from neuromorph.errors import SpinnakerWarning
+        from neuromorph.hardware.limits import reloaded_weight_findings
+        others = {label: sp.host[0].cpu().numpy() for label, sp in self.static.items() if label != proj.label}
+        for _, _, text in reloaded_weight_findings(self.net, proj.label, w.cpu().numpy(), old, new, others=others):
+            warnings.warn(f"SpiNNaker: {text}", SpinnakerWarning, stacklevel=3)
 
     def set_spike_times(self, label, times) -> None:
         pop = self.net.get(label)
