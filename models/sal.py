@@ -13,6 +13,11 @@ asymmetry of the two directions into a drift of ``W_xy − W_yxᵀ`` toward 0 wh
 is conserved exactly (docs/mechanisms.md §4).
 
 - ``two_neuron_alignment(epochs=600, seed=0)``: W01 = 1.5, W10 = 0.5; per-epoch difference and sum.
+  With ``backend=`` ("torch", "pynn:nest", …) the same experiment runs from one network description
+  (``two_neuron_network``) through ``nm.build`` instead: the stochastic firing is Poisson input
+  into IF_curr_exp neurons (``PoissonSALConfig``), because escape noise is not a description
+  construct and has no PyNN cell type behind it; on PyNN the SAL update runs host in the loop
+  between segments of ``segment_ms`` (neuromorph.backends.pynn.host_sal).
 - ``layer_alignment(n_in=50, n_out=20, epochs=…, seed=0)``: forward W (input→output) and feedback
   B (output→input) drawn independently (≈ 90° apart); per-epoch angle between Wᵀ and B.
 """
@@ -30,7 +35,8 @@ from neuromorph.errors import ValidationError
 
 from ._progress import Progress
 
-__all__ = ["SALConfig", "LAYER_CONFIG", "run_reciprocal", "two_neuron_alignment", "layer_alignment", "angle_deg"]
+__all__ = ["SALConfig", "LAYER_CONFIG", "PoissonSALConfig", "run_reciprocal", "two_neuron_network", "two_neuron_alignment",
+           "layer_alignment", "angle_deg"]
 
 
 @dataclass(frozen=True)
@@ -115,10 +121,52 @@ def run_reciprocal(w_xy: np.ndarray, w_yx: np.ndarray, epochs: int, cfg: SALConf
     return np.stack(hist_xy), np.stack(hist_yx)
 
 
+@dataclass(frozen=True)
+class PoissonSALConfig:
+    """The two-neuron experiment as a network description (any backend): neuron 0 (population
+    "x") and neuron 1 ("y") are IF_curr_exp cells with default parameters, each driven by its own
+    ``noise_n`` Poisson sources ("noise_x", "noise_y", all-to-all projections "drive_x", "drive_y";
+    ``noise_rate`` [Hz] each, weight ``noise_weight`` [nA]; many slow sources rather than one fast
+    one, because torch draws a Poisson source as one Bernoulli spike per step and NEST as a
+    Poisson count per step: at 20 Hz and dt = 1 ms the two differ by < 2e-4 per step), and
+    coupled both ways ("xy": x→y = W01, "yx": y→x = W10, [nA]) with SAL(τ = ``tau``, η = ``eta``;
+    w_min = 0). One epoch = ``epoch_ms``. ``numerics`` is the torch profile (NEST's conventions
+    by default, "exact")."""
+
+    dt: float = 1.0            # ms
+    noise_n: int = 50          # Poisson sources per neuron
+    noise_rate: float = 20.0   # Hz, each
+    noise_weight: float = 0.15  # nA
+    tau: float = 20.0          # ms, SAL window
+    eta: float = 2.5e-3        # nA, SAL amplitude
+    epoch_ms: float = 1000.0   # ms
+    numerics: str = "exact"
+
+
+def two_neuron_network(w01: float = 1.5, w10: float = 0.5, cfg: PoissonSALConfig = PoissonSALConfig(), seed: int = 0):
+    """The network description of the two-neuron experiment (see ``PoissonSALConfig``)."""
+    import neuromorph as nm
+    from neuromorph.mechanisms import SAL
+
+    net = nm.Network(dt=cfg.dt, seed=int(seed))
+    for p in ("x", "y"):
+        net.poisson_source(f"noise_{p}", int(cfg.noise_n), cfg.noise_rate)
+        net.population(p, 1, nm.IF_curr_exp())
+        net.connect(f"noise_{p}", p, nm.AllToAll(), weight=cfg.noise_weight, label=f"drive_{p}")
+    net.connect("x", "y", nm.AllToAll(), weight=w01, label="xy")
+    net.connect("y", "x", nm.AllToAll(), weight=w10, label="yx")
+    net.add(SAL("sal", forward="xy", backward="yx", tau=cfg.tau, eta=cfg.eta))
+    net.record("x", "spikes")
+    net.record("y", "spikes")
+    return net
+
+
 @dataclass
 class TwoNeuronResult:
     difference: np.ndarray  # W01 − W10 per epoch (index 0: start)
     total: np.ndarray       # W01 + W10 per epoch
+    rates: tuple = ()       # backend runs: mean rate of neuron 0 and neuron 1 [Hz]
+    lag: float = 0.0        # PyNN: largest |W(t) − W(segment start)| (the host loop's weight lag) [weight units]
 
     @property
     def final_ratio(self) -> float:
@@ -132,12 +180,45 @@ class TwoNeuronResult:
 
 
 def two_neuron_alignment(epochs: int = 600, seed: int = 0, w01: float = 1.5, w10: float = 0.5,
-                         cfg: SALConfig = SALConfig(), progress: bool = False) -> TwoNeuronResult:
-    """Two stochastic neurons, W01 (0→1) = 1.5 and W10 (1→0) = 0.5, learning with SAL."""
+                         cfg: SALConfig | PoissonSALConfig | None = None, progress: bool = False,
+                         backend: str | None = None, segment_ms: float | None = None) -> TwoNeuronResult:
+    """Two stochastic neurons, W01 (0→1) = 1.5 and W10 (1→0) = 0.5, learning with SAL.
+
+    ``backend`` None: escape-noise neurons stepped here (``SALConfig``). ``backend`` "torch",
+    "pynn:nest", …: ``two_neuron_network`` built with ``nm.build`` (``PoissonSALConfig``; on
+    PyNN with ``segment_ms``, default the epoch), one row per epoch of ``cfg.epoch_ms``."""
+    if backend is not None:
+        return _two_neuron_on_backend(epochs, seed, w01, w10, cfg or PoissonSALConfig(), progress, backend, segment_ms)
+    cfg = cfg or SALConfig()
     hx, hy = run_reciprocal(np.array([[w01]]), np.array([[w10]]), epochs, cfg, seed,
                             progress="SAL two neurons" if progress else False)
     a, b = hx[:, 0, 0], hy[:, 0, 0]
     return TwoNeuronResult(a - b, a + b)
+
+
+def _two_neuron_on_backend(epochs, seed, w01, w10, cfg, progress, backend, segment_ms) -> TwoNeuronResult:
+    import neuromorph as nm
+
+    if not isinstance(cfg, PoissonSALConfig):
+        raise ValidationError(f"two_neuron_alignment(backend={backend!r}): cfg must be a PoissonSALConfig, got {type(cfg).__name__}")
+    if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
+        raise ValidationError(f"SAL experiment: epochs={epochs!r} must be a positive integer")
+    options = {"numerics": cfg.numerics} if backend == "torch" else {"segment_ms": segment_ms or cfg.epoch_ms}
+    sim = nm.build(two_neuron_network(w01, w10, cfg, seed), backend=backend, **options)
+    a, b = [w01], [w10]
+    bar = Progress(f"SAL two neurons on {backend}", int(epochs), "epochs", enabled=bool(progress))
+    for epoch in range(int(epochs)):
+        sim.run(cfg.epoch_ms)
+        a.append(float(np.nansum(sim.weights("xy"))))
+        b.append(float(np.nansum(sim.weights("yx"))))
+        bar.update(epoch + 1)
+    seconds = sim.time / 1000.0
+    rates = tuple(float(len(sim.spikes(p)[0]) / seconds) for p in ("x", "y"))
+    lag = max((float(getattr(m, "lag", 0.0)) for m in getattr(sim, "mechanisms", [])), default=0.0)
+    if hasattr(sim, "close"):
+        sim.close()
+    a, b = np.asarray(a), np.asarray(b)
+    return TwoNeuronResult(a - b, a + b, rates, lag)
 
 
 @dataclass

@@ -20,6 +20,12 @@ synapse holds one weight, so STDP would act on (and clip) w·g (capability key
 ``SynapticScaling:plastic projection``). On a virtual SpiNNaker board nothing runs, so nothing is
 updated. ``WeightFactorCalibration`` is a host-side search (``neuromorph.mechanisms.calibrate``):
 inside a run it does nothing.
+
+The same loop runs SAL (``host_sal.HostSAL``: the segment's spike times replayed through the
+online rule) and astrocytes (``host_astro.HostAstrocytes``: the torch integrator stepped over the
+segment's input spikes; SIC → i_offset, SynapticGain → weights); these define ``segment_end(sim)``
+instead of ``update``/``apply``. A projection's simulator weight is its stored weight times the
+gain of every mechanism that scales it (SynapticScaling, SynapticGain).
 """
 from __future__ import annotations
 
@@ -28,10 +34,12 @@ import math
 import numpy as np
 
 from neuromorph.errors import UnsupportedError, ValidationError
-from neuromorph.mechanisms import SynapticScaling, ThresholdAdaptation, WeightFactorCalibration
+from neuromorph.mechanisms import SAL, Astrocytes, SynapticScaling, ThresholdAdaptation, WeightFactorCalibration
 from neuromorph.mechanisms.capabilities import PYNN_SEGMENT_MS
 
 from . import results
+from .host_astro import HostAstrocytes
+from .host_sal import HostSAL
 
 
 def segment_steps(net, segment_ms) -> int:
@@ -127,8 +135,10 @@ class HostCalibration:
         self.construct, self.label = construct, construct.label
 
 
+#: construct type -> host-side class: ``update(rate, T)`` + ``apply(sim)`` (rate-driven, ``population``)
+#: or ``segment_end(sim)`` (reads what it needs itself, e.g. HostSAL the segment's spike times)
 HOST_MECHANISMS = {SynapticScaling: HostSynapticScaling, ThresholdAdaptation: HostThresholdAdaptation,
-                   WeightFactorCalibration: HostCalibration}
+                   WeightFactorCalibration: HostCalibration, SAL: HostSAL, Astrocytes: HostAstrocytes}
 
 
 class HostLoop:
@@ -141,27 +151,34 @@ class HostLoop:
             if make is None:
                 raise UnsupportedError(f"{type(ext).__name__} is unsupported on backend {sim.backend!r}: no PyNN lowering exists")
             self.mechanisms.append(make(ext, sim))
-        self.active = [m for m in self.mechanisms if hasattr(m, "update")]
+        self.active = [m for m in self.mechanisms if hasattr(m, "update") or hasattr(m, "segment_end")]
         self.steps = segment_steps(sim.net, segment_ms) if self.active else 0
         self._rates = {}
-        self._scaled = {}
+        self._scaled = {}   # projection -> the mechanisms whose gain(label) multiplies its stored weights
+        currents = {}
         for m in self.active:
-            if m.population not in self._rates:
+            if hasattr(m, "update") and m.population not in self._rates:
                 self._rates[m.population] = _Rates(sim, m.population)
-            if isinstance(m, HostSynapticScaling):
+            if isinstance(m, (HostSynapticScaling, HostAstrocytes)):
                 for p in m.projections:
-                    if p in self._scaled:
+                    if isinstance(m, HostSynapticScaling) and any(isinstance(o, HostSynapticScaling) for o in self._scaled.get(p, ())):
                         raise UnsupportedError(f"projection {p!r} is scaled by two SynapticScaling constructs on {sim.backend!r}; "
                                                "scale each projection once")
-                    self._scaled[p] = m
+                    self._scaled.setdefault(p, []).append(m)
+            for pop in getattr(m, "targets", ()):
+                if pop in currents:
+                    raise UnsupportedError(f"population {pop!r} receives the slow inward current of two Astrocytes constructs "
+                                           f"({currents[pop]!r}, {m.label!r}) on {sim.backend!r}; the host sets one i_offset per neuron")
+                currents[pop] = m.label
 
     def scales(self, label) -> bool:
         return label in self._scaled
 
     def effective(self, label, w: np.ndarray) -> np.ndarray:
         """What the simulator gets for stored weights ``w`` ``[nsyn]``."""
-        m = self._scaled.get(label)
-        return w if m is None else w * m.gain(label)
+        for m in self._scaled.get(label, ()):
+            w = w * m.gain(label)
+        return w
 
     def start(self, sim) -> None:
         """Apply the initial factors (the lowering wrote the stored weights)."""
@@ -173,11 +190,15 @@ class HostLoop:
         return None if not self.active else (step // self.steps + 1) * self.steps
 
     def after_chunk(self, sim) -> None:
-        """At a segment end: update every mechanism from the segment's rates and apply it."""
+        """At a segment end: update every mechanism from the segment's rates (SAL: spike times)
+        and apply it."""
         if not self.active or sim._steps % self.steps or getattr(sim, "virtual_board", False):
             return
         T = self.steps * sim.net.dt
         rates = {label: r.segment(sim, T / 1000.0) for label, r in self._rates.items()}
         for m in self.active:
-            m.update(rates[m.population], T)
-            m.apply(sim)
+            if hasattr(m, "segment_end"):
+                m.segment_end(sim)
+            else:
+                m.update(rates[m.population], T)
+                m.apply(sim)

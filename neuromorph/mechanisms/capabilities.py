@@ -5,7 +5,9 @@ a construct derives itself (``construct_keys``): ``Astrocytes:<coupling>`` for e
 
 Every entry marked supported must build (tests/test_capabilities_truth.py builds a minimal network
 per entry on every backend available): on the PyNN simulators SynapticScaling and
-ThresholdAdaptation run host-in-the-loop (neuromorph.backends.pynn.homeostasis)."""
+ThresholdAdaptation run host-in-the-loop (neuromorph.backends.pynn.homeostasis), SAL
+(neuromorph.backends.pynn.host_sal) and astrocytes with their SIC / gain couplings
+(neuromorph.backends.pynn.host_astro) too."""
 from __future__ import annotations
 
 from ..capabilities import Capability, emulated, native, unsupported
@@ -14,12 +16,10 @@ from ..capabilities import Capability, emulated, native, unsupported
 #: ``segment_ms``)
 PYNN_SEGMENT_MS = 1000.0
 
-_COUPLINGS = ("SlowInwardCurrent", "SynapticGain", "STDPGate")
 _PLASTIC_SCALED = ("a PyNN synapse holds one weight: the host would write g·w into the synapse STDP changes, "
                    "so STDP would act on (and clip) the scaled weight; scale static projections only, or use backend='torch'")
-_NO_ASTRO_LOWERING = ("the PyNN backend does not lower astrocytes: PyNN cannot create or connect NEST's "
-                      "astrocyte_lr_1994 (PyNN 0.13 has no astrocyte cell type; the parity suite drives it through nest.Connect "
-                      "directly), and none of the couplings reaches IF_curr_exp/IF_curr_delta on NEST; use backend='torch'")
+_HOST_GATE = ("the gate keeps or undoes each step's STDP change inside the synapse; the host sees the weights only at "
+              "segment ends and no PyNN STDP model takes a per-step gate; use backend='torch'")
 
 
 def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) -> dict[str, Capability]:
@@ -40,29 +40,40 @@ def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) ->
            "spike counts of each segment, rate_tau unused")
     scaling = seg + "; the scaled weights are rewritten as w·g (sim.weights reports w)"
     threshold = seg + "; v_thresh set per neuron"
+    astro = (f"host in the loop between run segments of {segment_ms:g} ms (build option segment_ms): the host steps "
+             "the torch Li-Rinzel/Nadkarni-Jung integrator (one RKF45 step per dt) over each segment's recorded input spikes, "
+             "so Ca, IP3, h and SIC equal torch's given the spikes (PyNN has no astrocyte cell type, NEST's "
+             "astrocyte_lr_1994 is not reachable through it)")
+    astro_sic = ("host in the loop: at each segment end i_offset of the domain's neurons is set to the cell's i_offset + "
+                 "weight·SIC (SIC of the segment's last step), held through the next segment (torch: SIC(t − delay) every "
+                 "step; the lag is reported as lag). NEST's sic_connection reaches only aeif_cond_alpha_astro")
+    astro_gain = ("host in the loop: at each segment end the covered synapses are rewritten as w·max(1 + gain·SIC, 1e-6), "
+                  "held through the next segment (torch: every step); static projections only (sim.weights reports w)")
+    sal = (f"host in the loop between run segments of {segment_ms:g} ms (build option segment_ms): the segment's "
+           "recorded spike times replay the online rule exactly (traces carried across segments) and both weights are "
+           "rewritten at each segment end, so within a segment the network runs with the previous weights (the lag is "
+           "reported as lag); W_xy + W_yx conserved")
     if backend in ("pynn", "pynn:nest"):
         return {
             "SynapticScaling": emulated(scaling),
             "SynapticScaling:plastic projection": unsupported(_PLASTIC_SCALED),
             "ThresholdAdaptation": emulated(threshold),
             "WeightFactorCalibration": emulated("host-side bisection, one short run per pattern and step"),
-            "Astrocytes": unsupported(_NO_ASTRO_LOWERING),
-            "Astrocytes:SlowInwardCurrent": unsupported(
-                "NEST delivers SICEvents only to aeif_cond_alpha_astro; IF_curr_exp/IF_curr_delta cannot receive them"),
-            "Astrocytes:SynapticGain": unsupported("NEST has no astrocyte-controlled synaptic gain"),
-            "Astrocytes:STDPGate": unsupported("NEST has no astrocyte gate on stdp_synapse"),
-            "SAL": unsupported(
-                "needs an antisymmetric window applied identically to both synapses of a pair; NEST's stdp_synapse "
-                "shifts its window by the dendritic delay (models/stdp_synapse.h), which breaks W_xy + W_yx conservation"),
+            "Astrocytes": emulated(astro),
+            "Astrocytes:SlowInwardCurrent": emulated(astro_sic),
+            "Astrocytes:SynapticGain": emulated(astro_gain),
+            "Astrocytes:STDPGate": unsupported(_HOST_GATE),
+            "SAL": emulated(sal + " (not NEST's stdp_synapse: it shifts its window by the dendritic delay, "
+                            "models/stdp_synapse.h, and cannot couple the two synapses of a pair)"),
         }
     if backend == "pynn:brian2":
         return {
             "SynapticScaling": emulated(scaling), "ThresholdAdaptation": emulated(threshold),
             "SynapticScaling:plastic projection": unsupported(_PLASTIC_SCALED),
             "WeightFactorCalibration": emulated("host-side bisection, one short run per pattern and step"),
-            "Astrocytes": unsupported("Brian2 through PyNN has no astrocyte model"),
-            **{f"Astrocytes:{k}": unsupported("Brian2 through PyNN has no astrocyte model") for k in _COUPLINGS},
-            "SAL": unsupported("PyNN's STDP models cannot express the paired antisymmetric update"),
+            "Astrocytes": emulated(astro), "Astrocytes:SlowInwardCurrent": emulated(astro_sic),
+            "Astrocytes:SynapticGain": emulated(astro_gain), "Astrocytes:STDPGate": unsupported(_HOST_GATE),
+            "SAL": emulated(sal + " (PyNN's STDP models cannot express the paired antisymmetric update)"),
         }
     if backend == "pynn:spinnaker":
         return {
@@ -71,8 +82,11 @@ def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) ->
             "SynapticScaling:plastic projection": unsupported(_PLASTIC_SCALED),
             "ThresholdAdaptation": emulated(threshold),
             "WeightFactorCalibration": emulated("host-side bisection between runs (the spatial-pattern paper's protocol)"),
-            "Astrocytes": unsupported("sPyNNaker has no astrocyte model"),
-            **{f"Astrocytes:{k}": unsupported("sPyNNaker has no astrocyte model") for k in _COUPLINGS},
-            "SAL": unsupported("sPyNNaker's STDP cannot couple the updates of two synapses"),
+            "Astrocytes": emulated(astro + "; a virtual board runs nothing, so nothing is integrated"),
+            "Astrocytes:SlowInwardCurrent": emulated(astro_sic + "; every segment reloads the neuron parameters onto the board"),
+            "Astrocytes:SynapticGain": emulated(astro_gain + "; every segment reloads weights onto the board"),
+            "Astrocytes:STDPGate": unsupported(_HOST_GATE),
+            "SAL": emulated(sal + "; every segment reloads weights onto the board (a virtual board runs nothing, so "
+                            "nothing is updated; sPyNNaker's STDP cannot couple the updates of two synapses)"),
         }
     return {}

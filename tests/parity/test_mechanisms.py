@@ -133,15 +133,12 @@ def test_homeostasis_returns_to_target_after_5x_input(backend, size):
 
 @pytest.mark.parametrize("backend_name", ["pynn:nest", "pynn:brian2", "pynn:spinnaker"])
 def test_sal_and_couplings_are_declared_on_pynn(backend_name):
-    """What PyNN backends cannot run is declared (with a reason), not silently approximated."""
+    """What PyNN backends run host in the loop says so (with the segment), and what they cannot
+    run is declared with a reason, not silently approximated."""
     table = mechanism_capabilities(backend_name)
-    assert table["SAL"].status == "unsupported" and table["SAL"].how
-    assert table["SynapticScaling"].status == "emulated" and "segments" in table["SynapticScaling"].how
-    if backend_name == "pynn:nest":
-        # NEST has astrocyte_lr_1994, but PyNN cannot create or wire it, and the backend does not
-        # lower it (this suite drives it through nest.Connect directly, above)
-        assert table["Astrocytes"].status == "unsupported" and "nest.Connect" in table["Astrocytes"].how
-        assert table["Astrocytes:SlowInwardCurrent"].status == "unsupported"
+    for key in ("SAL", "SynapticScaling", "Astrocytes", "Astrocytes:SlowInwardCurrent", "Astrocytes:SynapticGain"):
+        assert table[key].status == "emulated" and "segment" in table[key].how, key
+    assert table["Astrocytes:STDPGate"].status == "unsupported" and table["Astrocytes:STDPGate"].how
 
 
 @only("torch:exact", "torch:spinnaker-float")
