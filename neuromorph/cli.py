@@ -254,6 +254,11 @@ def _backend_options(args) -> dict:
     if args.backend not in BACKENDS:
         backend_module(args.backend)  # raises the one-line "does not exist; choose one of ..." error
     max_memory = getattr(args, "max_memory", None)
+    board = {key: getattr(args, key, None) for key in BOARD_OPTIONS}
+    board = {key: value for key, value in board.items() if value is not None}
+    if board and args.backend != "pynn:spinnaker":
+        flag = "--" + next(iter(board)).replace("_", "-")
+        raise CLIError(f"{flag} applies to --backend pynn:spinnaker only, not {args.backend!r}")
     if args.backend == "torch":
         options = {"numerics": args.numerics or "spinnaker", "device": args.device or _default_device(),
                    "batch": args.batch if args.batch is not None else 1}
@@ -267,7 +272,14 @@ def _backend_options(args) -> dict:
         raise CLIError(f"--device applies to the torch backend only, not {args.backend!r}")
     if args.batch not in (None, 1):
         raise CLIError(f"--batch applies to the torch backend only, not {args.backend!r}")
-    return {"numerics": args.numerics} if args.numerics else {}
+    options = {"numerics": args.numerics} if args.numerics else {}
+    options.update(board)
+    return options
+
+
+#: ``neuromorph run`` flags for a physical SpiNNaker board or a spalloc machine (pynn:spinnaker
+#: build options, written into the run folder's spynnaker.cfg; docs/spinnaker.md)
+BOARD_OPTIONS = ("version", "machine_name", "spalloc_server", "spalloc_port", "spalloc_user", "n_boards")
 
 
 #: what ``neuromorph run`` writes into --out (globs); ``--overwrite`` removes these, and nothing else
@@ -1006,6 +1018,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--neo", action="store_true",
                    help="also write the recordings as neo Blocks, one per recorded population: results_neo.nix "
                         "where nixio is installed, else results_neo.pkl (needs neo, in the [pynn] extra)")
+    sp = r.add_argument_group("SpiNNaker hardware (--backend pynn:spinnaker; without these sPyNNaker maps on a virtual "
+                              "board and runs nothing)")
+    sp.add_argument("--machine-name", default=None, metavar="HOST", help="a physical board's host name or IP address")
+    sp.add_argument("--version", type=int, default=None, choices=(3, 5), help="the board: 3 (SpiNN-3) or 5 (SpiNN-5, default)")
+    sp.add_argument("--spalloc-server", default=None, metavar="URL", help="a spalloc-managed machine")
+    sp.add_argument("--spalloc-port", type=int, default=None, metavar="PORT", help="spalloc port (default 22244)")
+    sp.add_argument("--spalloc-user", default=None, metavar="USER", help="spalloc user name")
+    sp.add_argument("--n-boards", type=int, default=None, metavar="N", help="SpiNN-5 boards to ask spalloc for")
     r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
                    help=f"torch only: write {CHECKPOINT} to --out every MS simulated and where the run stops; "
                         "`neuromorph resume DIR` continues from it bit-identically")

@@ -346,3 +346,18 @@ def test_ei_stdp_example_is_the_demo_network():
     from neuromorph.demo import demo_network
 
     assert json.loads((ROOT / "examples" / "ei_stdp.json").read_text()) == json.loads(demo_network(0)[0].to_json())
+
+
+def test_run_board_flags_reach_the_spinnaker_build_options(tmp_path):
+    """--machine-name / --spalloc-* / --n-boards / --version become pynn:spinnaker build options
+    (written into the run folder's spynnaker.cfg: tests/test_preflight.py); any other backend refuses them."""
+    from neuromorph import cli
+    args = cli.parser().parse_args(["run", str(EXAMPLE), "--backend", "pynn:spinnaker", "--spalloc-server", "spalloc.example",
+                                    "--spalloc-port", "22244", "--n-boards", "3"])
+    assert cli._backend_options(args) == {"spalloc_server": "spalloc.example", "spalloc_port": 22244, "n_boards": 3}
+    args = cli.parser().parse_args(["run", str(EXAMPLE), "--backend", "pynn:spinnaker", "--machine-name", "192.168.240.1",
+                                    "--version", "3"])
+    assert cli._backend_options(args) == {"machine_name": "192.168.240.1", "version": 3}
+    res = run_cli("run", EXAMPLE, "--machine-name", "board1", "--out", tmp_path)
+    assert res.returncode == 2 and "--machine-name applies to --backend pynn:spinnaker only" in res.stderr
+    assert not any(tmp_path.iterdir())
