@@ -154,6 +154,8 @@ def restore(sim, st: dict) -> None:
         pp = sim.plastic[label]
         for a, v in attrs.items():
             setattr(pp, a, _unpack(v, getattr(pp, a), dev))
+        if hasattr(pp, "invalidate"):
+            pp.invalidate()
     for label, s in st["sources"].items():
         s = _unpack(s, None, dev)
         src = sim.sources[label]

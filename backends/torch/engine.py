@@ -646,12 +646,6 @@ class TorchSimulation(Simulation, torch.nn.Module):
     def _process_stamp(self, k: int, u: int, pre_spikes: dict, post_spikes: dict, rec, quiet: dict | None = None):
         """Events with stamp u, processed at the end of step k; deliveries land in step k + delay.
         ``quiet``: sources known (on the host) to emit nothing at this stamp."""
-        if rec is not None:
-            buffers, row = rec
-            for label, r in buffers.items():
-                r[row] = pre_spikes[label] > 0
-        elif self._events:  # the exact profile's stamp-0 source spikes, before the first step
-            self._store_events({label: (pre_spikes[label] > 0).unsqueeze(0) for label in self._events if label in pre_spikes}, u)
         # which populations spiked at all (on the CPU: one check per population, so projections
         # from silent populations are skipped; on CUDA that would synchronise, so nothing is skipped)
         cpu = self.device.type == "cpu"
@@ -660,12 +654,19 @@ class TorchSimulation(Simulation, torch.nn.Module):
             active = {label: False if quiet.get(label) else s.requires_grad or bool(s.any()) for label, s in pre_spikes.items()}
         else:
             active = None
+        if rec is not None:
+            buffers, row = rec
+            for label, r in buffers.items():
+                if not cpu or active[label]:   # the chunk's rows start all False
+                    r[row].copy_(pre_spikes[label].detach())   # nonzero -> True
+        elif self._events:  # the exact profile's stamp-0 source spikes, before the first step
+            self._store_events({label: (pre_spikes[label] > 0).unsqueeze(0) for label in self._events if label in pre_spikes}, u)
         for pp in self.plastic.values():
             post = post_spikes.get(pp.post_label)
-            if post is None:
-                pp.record_post(u, torch.zeros(self.batch, pp.n_post, dtype=torch.bool, device=self.device), False)
+            if post is None or (cpu and not active[pp.post_label]):
+                pp.record_post(u, None, False)
             else:
-                pp.record_post(u, post.detach() > 0, active[pp.post_label] if cpu else None)
+                pp.record_post(u, post.detach() > 0, True if cpu else None)
             # a post reaching the synapse at u pairs with the pre spikes before u (both simulators'
             # facilitation windows end at t_pre − d inclusive), so it goes before this stamp's pres
             pp.post_arrivals(u)

@@ -42,4 +42,8 @@ def free_update(refrac: torch.Tensor, v_old: torch.Tensor, v_new: torch.Tensor):
 def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: float, n_ref: int):
     """Where ``spk`` fired: V = v_reset and ``n_ref`` refractory steps. Returns (v, refrac)."""
     fired = spk.detach() > 0
+    # on the CPU a step without spikes (most steps) skips the two fills; on CUDA asking would
+    # synchronise with the host, so the fills always run there
+    if fired.device.type == "cpu" and not v.requires_grad and not bool(fired.any()):
+        return v, refrac
     return v.masked_fill(fired, v_reset), refrac.masked_fill(fired, n_ref)

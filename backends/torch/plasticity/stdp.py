@@ -94,19 +94,34 @@ class PlasticSynapses:
         self.cur_last = torch.full((B, self.n_post), NONE, dtype=torch.int64, device=dev)
         self.cur_trace = torch.zeros(B, self.n_post, dtype=tdt, device=dev)
         self._spiked = [False] * L  # host copy: did any post spike at the ring's stamps
+        # host bookkeeping that lets a quiet step skip rewriting ring slots that already hold the
+        # current history: the history's version (one more per step with post spikes) and, per
+        # slot, the version it was last written with while quiet (-1: unknown or holds spikes)
+        self._version = 0
+        self._synced = [0] * L
+
+    def invalidate(self):
+        """Forget which ring slots hold the current history (after the tensors were replaced,
+        e.g. restored from a checkpoint)."""
+        self._synced = [-1] * self.L
 
     # -- post spikes ------------------------------------------------------------------------
     def record_post(self, u: int, spk: torch.Tensor, any_spike: bool | None = None):
         """Post spikes with stamp u ([batch, n_post] bool) enter the history rings.
         ``any_spike``: whether any post spiked (None: unknown, e.g. on CUDA, where asking would
-        synchronise); without spikes only the rings' copies of the current history are written."""
+        synchronise); without spikes (``spk`` may then be None) only the rings' copies of the current
+        history are written, and only where they are out of date."""
         slot = u % self.L
         self._spiked[slot] = any_spike is not False
         if any_spike is False:
-            self.post_spiked[slot].zero_()
-            self.post_last[slot] = self.cur_last
-            self.post_last_trace[slot] = self.cur_trace
+            if self._synced[slot] != self._version:
+                self.post_spiked[slot].zero_()
+                self.post_last[slot] = self.cur_last
+                self.post_last_trace[slot] = self.cur_trace
+                self._synced[slot] = self._version
             return
+        self._version += 1
+        self._synced[slot] = -1
         new_trace, prev = self.conv.post_trace(self.cur_trace, self.cur_last, u, self.nearest)
         self.post_prev[slot] = prev
         self.cur_trace = torch.where(spk, new_trace, self.cur_trace)
