@@ -59,6 +59,21 @@ def weight_lsb(shift: int) -> float:
     return 2.0 ** (shift - 15)
 
 
+def weight_words(w, lsb: float, label: str, w_max: float):
+    """Plastic weights ``w`` (float64 tensor, nA) as the host stores them: 16-bit words
+    ``rint(w / lsb)`` (int64); a word above 65535 is refused, naming the projection, the weight and
+    the largest weight its resolution holds."""
+    import torch
+    words = torch.round(w / lsb).to(torch.int64)
+    if words.numel() and int(words.max()) > 0xFFFF:
+        from neuromorph.errors import ValidationError
+        raise ValidationError(
+            f"projection {label!r}: weight {float(w.max()):g} nA needs the word {int(words.max())} but a synaptic word "
+            f"holds at most 65535 (= {0xFFFF * lsb:g} nA at this projection's resolution {lsb:g} nA, set by its rule's "
+            f"w_max={w_max:g}); raise w_max or give weights up to {0xFFFF * lsb:g} nA")
+    return words
+
+
 def spikes_per_tick(celltype) -> int:
     """Source spikes per tick used by the shift computation: 1 for every source. sPyNNaker 7.4.1
     asks the application vertex for its maximum spikes per tick, which only the Poisson machine

@@ -45,21 +45,15 @@ import torch
 from neuromorph.capabilities import native
 from neuromorph.cells import IF_cond_exp
 
+from .. import gsl_rkf45 as _RK
 from ..registry import CellLowering, register_cell
 from .common import nest_refractory_steps, reset
 
 # GSL ode-initval/rkf45.c (GSL 1.15)
-_AH0 = 1.0 / 4.0
-_B3 = (3.0 / 32.0, 9.0 / 32.0)
-_B4 = (1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0)
-_B5 = (8341.0 / 4104.0, -32832.0 / 4104.0, 29440.0 / 4104.0, -845.0 / 4104.0)
-_B6 = (-6080.0 / 20520.0, 41040.0 / 20520.0, -28352.0 / 20520.0, 9295.0 / 20520.0, -5643.0 / 20520.0)
-_C1 = 902880.0 / 7618050.0
-_C3 = 3953664.0 / 7618050.0
-_C4 = 3855735.0 / 7618050.0
-_C5 = -1371249.0 / 7618050.0
-_C6 = 277020.0 / 7618050.0
-_EC1, _EC3, _EC4, _EC5, _EC6 = 1.0 / 360.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.0 / 55.0
+_AH0 = _RK.AH[0]
+_B3, _B4, _B5, _B6 = _RK.B3, _RK.B4, _RK.B5, _RK.B6
+_C1, _C3, _C4, _C5, _C6 = _RK.C1, _RK.C3, _RK.C4, _RK.C5, _RK.C6
+_EC1, _EC3, _EC4, _EC5, _EC6 = _RK.EC
 # NEST: gsl_odeiv_control_y_new(1e-3, 0.0); GSL std control, rkf45 order 5
 _EPS_ABS = 1e-3
 _ORDER = 5

@@ -17,22 +17,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..gsl_rkf45 import AH as _AH, B3 as _B3, B4 as _B4, B5 as _B5, B6 as _B6  # GSL's RKF45, as NEST integrates
+from ..gsl_rkf45 import C1 as _C1, C3 as _C3, C4 as _C4, C5 as _C5, C6 as _C6
 from ._hooks import plastic_state, replace_additive, replace_gain
 
 __all__ = ["LR1994Parameters", "LR1994State", "lr1994_parameters", "lr1994_initial_state", "lr1994_rhs",
            "rkf45_step", "lr1994_step", "sic_output", "AstrocytesMechanism"]
-
-# GSL ode-initval/rkf45.c (GSL 1.15, bundled with the NEST 3.10 wheel)
-_AH = (1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0)
-_B3 = (3.0 / 32.0, 9.0 / 32.0)
-_B4 = (1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0)
-_B5 = (8341.0 / 4104.0, -32832.0 / 4104.0, 29440.0 / 4104.0, -845.0 / 4104.0)
-_B6 = (-6080.0 / 20520.0, 41040.0 / 20520.0, -28352.0 / 20520.0, 9295.0 / 20520.0, -5643.0 / 20520.0)
-_C1 = 902880.0 / 7618050.0
-_C3 = 3953664.0 / 7618050.0
-_C4 = 3855735.0 / 7618050.0
-_C5 = -1371249.0 / 7618050.0
-_C6 = 277020.0 / 7618050.0
 
 
 class LR1994Parameters(NamedTuple):

@@ -121,15 +121,7 @@ class BoardPlasticSynapses:
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, w: torch.Tensor):
         """w: magnitudes [batch, nsyn] in weight units -> words rint(w / lsb)."""
-        w = w.to(self.device, torch.float64)
-        words = torch.round(w / self.lsb).to(torch.int64)
-        if words.numel() and int(words.max()) > 0xFFFF:
-            from neuromorph.errors import ValidationError
-            raise ValidationError(
-                f"projection {self.label!r}: weight {float(w.max()):g} nA needs the word {int(words.max())} but a synaptic "
-                f"word holds at most 65535 (= {0xFFFF * self.lsb:g} nA at this projection's resolution {self.lsb:g} nA, set "
-                f"by its rule's w_max={self.c.w_max:g}); raise w_max or give weights up to {0xFFFF * self.lsb:g} nA")
-        self.W = words.clone()
+        self.W = board.weight_words(w.to(self.device, torch.float64), self.lsb, self.label, self.c.w_max).clone()
 
     def weights(self) -> torch.Tensor:
         """Stored weights in weight units ``[batch, nsyn]`` (float64)."""

@@ -8,8 +8,8 @@ spike applies depression to it and commits it to ``W``. The sequence of operatio
 and the committed weight (what is transmitted and read back) never includes potentiation that the
 simulators would still hold pending.
 
-Storage: ``W``, ``p`` ``[batch, nsyn]`` — float in the simulation's dtype, or (board storage) int64
-16-bit words and s16.15 accumulator bits. Per pre neuron: last spike stamp and trace ``[batch,
+The float profiles' rule (the board's integer rule, with its bounded post history, is
+board_stdp.py). Storage: ``W``, ``p`` ``[batch, nsyn]`` in the simulation's dtype. Per pre neuron: last spike stamp and trace ``[batch,
 n_pre]``; per post neuron: rings by stamp ``[L, batch, n_post]``. Only the synapses of neurons
 with an event in this step are touched.
 """
@@ -19,7 +19,6 @@ import torch
 
 from neuromorph.errors import UnsupportedError
 
-from .. import board
 from ..synapses import SynapseTable, expand_groups, flat2, take2
 from .conventions import CONVENTIONS, NONE
 from .weight_dependence import WEIGHT_DEPENDENCES, constants
@@ -30,8 +29,10 @@ class PlasticSynapses:
                  shift: int | None):
         self.label, self.table = label, table
         t, wd = rule.timing, rule.weight
-        self.conv = CONVENTIONS[(profile.stdp_convention, profile.board_weights)](t.tau_plus, t.tau_minus, dt, device)
-        self.board = profile.board_weights
+        if profile.board_weights:   # the board's integer STDP is board_stdp.BoardPlasticSynapses
+            raise UnsupportedError(f"projection {label!r}: PlasticSynapses is the float STDP; numerics={profile.name!r} "
+                                   "stores board words (plasticity.PLASTICITY routes it to BoardPlasticSynapses)")
+        self.conv = CONVENTIONS[(profile.stdp_convention, False)](t.tau_plus, t.tau_minus, dt, device)
         rule_fns = WEIGHT_DEPENDENCES.get((type(wd), self.conv.arithmetic))
         if rule_fns is None:
             raise UnsupportedError(f"projection {label!r}: {type(wd).__name__} has no torch lowering for numerics={profile.name!r}")
@@ -47,34 +48,18 @@ class PlasticSynapses:
         self.L = table.max_delay + 3
         self.delays_t = torch.as_tensor(table.delays, dtype=torch.int64, device=device)
         self.col_syn, self.col_ptr, self.col_pre = table.by_delay_and_post()
-        if self.board:
-            self.shift = shift
-            self.lsb = board.weight_lsb(shift)
         self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).expand(batch, -1))
         self.reset_traces()
 
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, w: torch.Tensor):
-        """w: magnitudes [batch, nsyn] in weight units (board storage: 16-bit words at this
-        projection's shift; what is transmitted is the words, which the ring buffers hold)."""
-        w = w.to(self.device, torch.float64)
-        if self.board:
-            words = torch.round(w / self.lsb).to(torch.int64)  # host: rint(|w|·weight_scale)
-            if words.numel() and int(words.max()) > 0xFFFF:
-                from neuromorph.errors import ValidationError
-                raise ValidationError(
-                    f"projection {self.label!r}: weight {float(w.max()):g} nA needs the word {int(words.max())} but a synaptic "
-                    f"word holds at most 65535 (= {0xFFFF * self.lsb:g} nA at this projection's resolution {self.lsb:g} nA, set "
-                    f"by its rule's w_max={self.c.w_max:g}); raise w_max or give weights up to {0xFFFF * self.lsb:g} nA")
-            self.W = words.clone()
-            self.p = words << self.shift  # s16.15 accumulator bits
-        else:
-            self.W = w.to(self.dtype).clone()
-            self.p = self.W.clone()
+        """w: magnitudes [batch, nsyn] in weight units."""
+        self.W = w.to(self.device, torch.float64).to(self.dtype).clone()
+        self.p = self.W.clone()
 
     def weights(self) -> torch.Tensor:
-        """Committed weights in weight units ``[batch, nsyn]`` (float64 for board words)."""
-        return self.W.to(torch.float64) * self.lsb if self.board else self.W
+        """Committed weights in weight units ``[batch, nsyn]``."""
+        return self.W
 
     def state_tensors(self) -> list[torch.Tensor]:
         """The tensors that hold the weight state (committed and pending): restore both to undo a
@@ -196,15 +181,9 @@ class PlasticSynapses:
             idx = flat2(self.p, bb, syn)
             p = self.p.view(-1).index_select(0, idx)
             p = torch.where(valid, self.depress(self.c, p, k).to(p.dtype), p)
-            if self.board:
-                words = (p >> self.shift) & 0xFFFF
-                self.W.view(-1).index_copy_(0, idx, words)
-                self.p.view(-1).index_copy_(0, idx, words << self.shift)
-                out = (post, words.to(self.dtype))   # the ring buffers hold words
-            else:
-                self.W.view(-1).index_copy_(0, idx, p)
-                self.p.view(-1).index_copy_(0, idx, p)
-                out = (post, p)
+            self.W.view(-1).index_copy_(0, idx, p)
+            self.p.view(-1).index_copy_(0, idx, p)
+            out = (post, p)
         self._update_pre(u, spk)
         return out
 
