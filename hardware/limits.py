@@ -138,6 +138,17 @@ def get_n_bits(n_values: int) -> int:
     return int(math.ceil(math.log2(n_values)))
 
 
+def network_delay_slots(net, neurons_per_core: int) -> dict[str, int]:
+    """:func:`delay_slots` of every population of ``net`` from the longest delay onto it."""
+    max_delay: dict[str, int] = {}
+    for proj in net.projections.values():
+        conn = net.connectivity(proj)
+        if conn.size:
+            max_delay[proj.post] = max(max_delay.get(proj.post, 1), int(conn.delays.max()))
+    return {label: delay_slots(pop.size, max_delay.get(label, 1), int(neurons_per_core))
+            for label, pop in net.populations.items()}
+
+
 def delay_slots(n_post: int, max_delay_steps: int, neurons_per_core: int, n_synapse_types: int = 2) -> int:
     """Delay steps the ring buffer of a post core holds (sPyNNaker 7.4.1
     ``PopulationVertex.max_delay_steps_incoming``): ``min(2^bits(max delay), 2^(14 - atom bits -
@@ -570,12 +581,7 @@ def preflight(net, board: BoardProfile | str = "SpiNN-5", neurons_per_core: int 
     limits = {"static": profile.max_static_synapses_per_row, "plastic": profile.max_plastic_synapses_per_row}
     limits.update(row_limits or {})
     report = PreflightReport(profile.name, npc, n_boards=int(n_boards))
-    max_delay: dict[str, int] = {}
-    for proj in net.projections.values():
-        conn = net.connectivity(proj)
-        if conn.size:
-            max_delay[proj.post] = max(max_delay.get(proj.post, 1), int(conn.delays.max()))
-    slots = {label: delay_slots(pop.size, max_delay.get(label, 1), npc) for label, pop in net.populations.items()}
+    slots = network_delay_slots(net, npc)
     _check_rows(net, report, profile, npc, limits, slots)
     _check_delays(net, report, npc, slots)
     _check_s1615(net, report)

@@ -147,15 +147,10 @@ def _row_words(conn, post_core_of, stage_of, n_cores: int, n_stages: int) -> np.
 def estimate(net, profile, neurons_per_core: int, n_boards: int = 1, slots: dict | None = None) -> ResourceEstimate:
     """Per-population cores, delay-extension cores and SDRAM of ``net`` on ``n_boards`` boards of
     ``profile`` (see the module docstring for the rules and what is estimated)."""
-    from .limits import delay_slots
+    from .limits import network_delay_slots
     npc = int(neurons_per_core)
     if slots is None:
-        max_delay: dict[str, int] = {}
-        for proj in net.projections.values():
-            conn = net.connectivity(proj)
-            if conn.size:
-                max_delay[proj.post] = max(max_delay.get(proj.post, 1), int(conn.delays.max()))
-        slots = {label: delay_slots(pop.size, max_delay.get(label, 1), npc) for label, pop in net.populations.items()}
+        slots = network_delay_slots(net, npc)
     rec = {}
     for r in net.recordings:
         if r.target in net.populations:
