@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +36,9 @@ from neuromorph.hardware import check, load_board, render_config
 from neuromorph.hardware.limits import (board_shift, check_weight_words, delay_slots, key_counts,
                                         poisson_spikes_per_tick, reloaded_weight_findings)
 from neuromorph.hardware.resources import chips_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_pynn_spinnaker import plastic_fan_out as fan_out  # noqa: E402  (one source fanning out to n_post)
 
 
 def _spynnaker() -> bool:
@@ -75,15 +80,6 @@ def tiny_weight_net():
     net.population("out", 4, nm.IF_curr_exp())
     net.connect("in", "out", nm.AllToAll(), weight=10.0, label="big")
     net.connect("in", "out", nm.FromList([(0, 0)]), weight=0.001, label="in->out")
-    return net
-
-
-def fan_out(n_post, stdp=True, dt=1.0):
-    net = nm.Network(dt=dt)
-    net.spike_source("src", [[5.0]])
-    net.population("big", n_post, nm.IF_curr_exp())
-    rule = nm.STDP(timing=nm.SpikePairRule(), weight=nm.Additive(0.0, 1.0)) if stdp else None
-    net.connect("src", "big", nm.AllToAll(), weight=0.1, plasticity=rule, label="fan")
     return net
 
 
