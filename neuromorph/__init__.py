@@ -7,6 +7,7 @@ Imports no backend at import time; ``nm.build(net, backend=...)`` loads the one 
 """
 from .cells import IF_cond_exp, IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
 from .connectors import AllToAll, FixedProbability, FromList, OneToOne
+from .current_sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
 from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, SpinnakerWarning, UnsupportedError,
                      ValidationError)
 from .network import Network, Population, Projection
@@ -41,6 +42,7 @@ __all__ = [
     "MultiplicativeWeightDependence", "build", "simulate", "load", "Simulation", "BACKENDS", "PROFILES",
     "SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "AstrocyteLR1994", "Astrocytes",
     "SlowInwardCurrent", "SynapticGain", "STDPGate", "SAL", "EscapeNoise",
+    "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
     "to_nir", "from_nir",
     "NeuromorphError", "ValidationError", "UnsupportedError", "BackendUnavailableError", "SimulationError",
     "SpinnakerWarning",

@@ -32,6 +32,11 @@ _SPECIAL = {  # fields whose annotation does not say their JSON shape
     ("Astrocytes", "size"): {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
     ("FixedProbability", "seed"): {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1},
     ("FixedProbability", "p"): {"type": "number", "minimum": 0, "maximum": 1},
+    **{(k, "neurons"): {"type": "array", "items": {"type": "integer", "minimum": 0}}
+       for k in ("DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource")},
+    ("StepCurrentSource", "times"): {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_TIME}},
+    ("StepCurrentSource", "amplitudes"): {"type": "array", "items": {"type": "number"}},
+    ("NoisyCurrentSource", "seed"): {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1},
     ("WeightFactorCalibration", "patterns"): {"type": "array", "items": {"type": "array", "items": {
         "type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_TIME}}}},
 }
@@ -41,7 +46,8 @@ _REFS = {"TimingRule": "timing", "WeightDependence": "weight_dependence", "Astro
 _GROUPS = {  # $defs that accept any of several registered types
     "celltype": ("CellType", "SourceType"), "connector": ("Connector",), "timing": ("TimingRule",),
     "weight_dependence": ("WeightDependence",), "coupling": ("SlowInwardCurrent", "SynapticGain", "STDPGate"),
-    "extension": ("SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "Astrocytes", "SAL"),
+    "extension": ("SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "Astrocytes", "SAL",
+                  "CurrentSource"),
     "plasticity": ("STDP",),
 }
 
@@ -92,7 +98,7 @@ def _dispatch(names: list[str]) -> dict:
 
 def generate(version: int) -> dict:
     """The JSON Schema of model files of format version ``version``."""
-    from . import cells, connectors, mechanisms, plasticity  # noqa: F401 - register every type
+    from . import cells, connectors, current_sources, mechanisms, plasticity  # noqa: F401 - register every type
     from .registry import DESCRIPTION_TYPES
     from .serialization import FORMAT
 

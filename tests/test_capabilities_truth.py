@@ -76,8 +76,19 @@ def _sal():
     return net
 
 
+def _current(source):
+    net = _base()
+    net.add(source)
+    return net
+
+
 #: mechanism capability key -> a minimal network that needs it
 NETWORKS = {
+    "DCSource": lambda: _current(nm.DCSource("dc", "n", amplitude=0.5, start=2.0, stop=15.0)),
+    "StepCurrentSource": lambda: _current(nm.StepCurrentSource("step", "n", times=(1.0, 8.0), amplitudes=(0.3, -0.1))),
+    "ACSource": lambda: _current(nm.ACSource("ac", "n", amplitude=0.4, frequency=50.0, start=3.0, neurons=(1,))),
+    "NoisyCurrentSource": lambda: _current(nm.NoisyCurrentSource("noise", "n", mean=0.1, stdev=0.2)),
+    "NoisyCurrentSource:dt>timestep": lambda: _current(nm.NoisyCurrentSource("noise", "n", mean=0.1, stdev=0.2, dt=2.0)),
     "SynapticScaling": _scaling,
     "SynapticScaling:plastic projection": lambda: _scaling(plastic=True),
     "ThresholdAdaptation": _threshold,

@@ -384,7 +384,7 @@ def test_set_weight_between_runs_changes_the_response(backend):
 # -- refusals ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make,name", [
     (lambda: fe.IF_cond_alpha(), "IF_cond_alpha"),
-    (lambda: fe.DCSource(amplitude=1.0), "DCSource"),
+    (lambda: fe.SpikeSourceGamma(), "SpikeSourceGamma"),
     (lambda: fe.TsodyksMarkramSynapse(U=0.5), "TsodyksMarkramSynapse"),
     (lambda: fe.FixedNumberPreConnector(3), "FixedNumberPreConnector"),
     (lambda: fe.Assembly(), "Assembly"),

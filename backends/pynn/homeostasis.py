@@ -38,6 +38,7 @@ from neuromorph.mechanisms import SAL, Astrocytes, SynapticScaling, ThresholdAda
 from neuromorph.mechanisms.capabilities import PYNN_SEGMENT_MS
 
 from . import results
+from .current_sources import INJECTED
 from .host_astro import HostAstrocytes
 from .host_sal import HostSAL
 
@@ -138,7 +139,8 @@ class HostCalibration:
 #: construct type -> host-side class: ``update(rate, T)`` + ``apply(sim)`` (rate-driven, ``population``)
 #: or ``segment_end(sim)`` (reads what it needs itself, e.g. HostSAL the segment's spike times)
 HOST_MECHANISMS = {SynapticScaling: HostSynapticScaling, ThresholdAdaptation: HostThresholdAdaptation,
-                   WeightFactorCalibration: HostCalibration, SAL: HostSAL, Astrocytes: HostAstrocytes}
+                   WeightFactorCalibration: HostCalibration, SAL: HostSAL, Astrocytes: HostAstrocytes,
+                   **INJECTED}  # current sources: created and injected at build, nothing between segments
 
 
 class HostLoop:

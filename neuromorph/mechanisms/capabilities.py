@@ -22,8 +22,51 @@ _HOST_GATE = ("the gate keeps or undoes each step's STDP change inside the synap
               "segment ends and no PyNN STDP model takes a per-step gate; use backend='torch'")
 
 
+def current_source_capabilities(backend: str) -> dict[str, Capability]:
+    """Entries of the current sources (neuromorph.current_sources) for ``backend``."""
+    kinds = ("DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource")
+    if backend == "torch":
+        how = ("extra_current hook, per step; numerics='exact': as PyNN + NEST deliver the generator current (nothing "
+               "before t = 2·dt, then the description's value; DC/step bit-identical V, AC to rounding); spinnaker "
+               "profiles: the value in tick k (fixed point: rounded to s16.15)")
+        out = {k: native(how) for k in kinds}
+        out["NoisyCurrentSource"] = native(how + "; Gaussian draws from a torch.Generator seeded by seed or the network "
+                                           "seed (statistically, not draw-for-draw, equal to NEST's noise_generator)")
+        out["NoisyCurrentSource:dt>timestep"] = native("each draw held for dt/timestep steps")
+        return out
+    if backend in ("pynn", "pynn:nest"):
+        how = ("PyNN {} → NEST {} (PyNN connects it with delay min_delay = dt and shifts start/stop/times by it): the "
+               "current acts on V from the step at start (never before t = 2·dt)")
+        out = {"DCSource": native(how.format("DCSource", "dc_generator")),
+               "StepCurrentSource": native(how.format("StepCurrentSource", "step_current_generator")),
+               "ACSource": native(how.format("ACSource", "ac_generator") + "; PyNN corrects the phase to start"),
+               "NoisyCurrentSource": native(how.format("NoisyCurrentSource", "noise_generator") + "; NEST's RNG "
+                                            "(rng_seed from the network seed), one draw per neuron per interval")}
+        out["NoisyCurrentSource:dt>timestep"] = native("noise_generator dt")
+        return out
+    if backend == "pynn:brian2":
+        how = ("PyNN's brian2 {} (a network-operation current): checked to act in the same steps as on NEST for "
+               "start >= 2·dt (Brian2 has no generator delay, so earlier currents are not cut off)")
+        out = {k: native(how.format(k)) for k in kinds}
+        out["NoisyCurrentSource:dt>timestep"] = native("PyNN's brian2 NoisyCurrentSource dt")
+        return out
+    if backend == "pynn:spinnaker":
+        how = ("sPyNNaker {} (s16.15 amplitudes, start/stop/times as whole ticks; the current is applied in the tick it "
+               "is on); on a virtual board nothing runs")
+        out = {k: native(how.format(k)) for k in kinds}
+        out["NoisyCurrentSource:dt>timestep"] = unsupported(
+            "sPyNNaker 7.4.1's NoisyCurrentSource refuses dt other than the machine time step; use dt=None (every step) "
+            "or backend='torch'/'pynn:nest'")
+        return out
+    return {}
+
+
 def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) -> dict[str, Capability]:
     """Capability entries for ``backend`` ("torch", "pynn:nest", "pynn:brian2", "pynn:spinnaker")."""
+    return {**_mechanism_capabilities(backend, segment_ms), **current_source_capabilities(backend)}
+
+
+def _mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) -> dict[str, Capability]:
     if backend == "torch":
         return {
             "SynapticScaling": native("online, every step (weight_gain on the afferent projections)"),
@@ -85,7 +128,10 @@ def mechanism_capabilities(backend: str, segment_ms: float = PYNN_SEGMENT_MS) ->
             "Astrocytes": emulated(astro + "; a virtual board runs nothing, so nothing is integrated"),
             "Astrocytes:SlowInwardCurrent": emulated(astro_sic + "; every segment reloads the neuron parameters onto the board"),
             "Astrocytes:SynapticGain": emulated(astro_gain + "; every segment reloads weights onto the board"),
-            "Astrocytes:STDPGate": unsupported(_HOST_GATE),
+            "Astrocytes:STDPGate": unsupported(
+                _HOST_GATE + "; sPyNNaker 7.4.1's native neuromodulated STDP (SynapseDynamicsNeuromodulation: an "
+                "eligibility trace times a reward/punishment concentration) is another learning rule, not plain STDP "
+                "kept or undone per step"),
             "SAL": emulated(sal + "; every segment reloads weights onto the board (a virtual board runs nothing, so "
                             "nothing is updated; sPyNNaker's STDP cannot couple the updates of two synapses)"),
         }

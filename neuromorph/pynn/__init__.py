@@ -47,6 +47,7 @@ __all__ = [
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
     "StaticSynapse", "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
     "RandomDistribution", "NumpyRNG", "UnsupportedError",
+    "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
 ]
 
 SEMANTICS = ("nest", "spinnaker")
@@ -60,6 +61,7 @@ class _Session:
         self.semantics, self.seed, self.options = semantics, seed, options
         self.populations: list[Population] = []
         self.projections: list[Projection] = []
+        self.current_sources: list = []  # (source, population, neuron indices or None), in inject order
         self.net: nm.Network | None = None
         self.sim = None
         self.archive: dict[str, list] = {}  # segments of runs before a reset(), per population
@@ -78,6 +80,8 @@ class _Session:
                 net.record(p.label, *p._recorded, every=p._every)
         for j in self.projections:
             j._connect(net)
+        for i, (source, pop, neurons) in enumerate(self.current_sources):
+            net.add(source._nm(f"{type(source).__name__}{i}", pop.label, neurons, self.seed, i))
         options = dict(self.options)
         if self.backend == "torch":
             options["numerics"] = self.numerics or ("exact" if self.semantics == "nest" else "spinnaker")
@@ -592,8 +596,11 @@ class Population:
                                "make one Projection per population")
 
     def inject(self, current_source):
-        raise UnsupportedError(f"Population.inject({type(current_source).__name__}): current sources are not supported by "
-                               "neuromorph.pynn; use the cell's i_offset for a constant current, or spike sources")
+        """PyNN's ``Population.inject(source)``: the same as ``source.inject_into(population)``."""
+        if not isinstance(current_source, _CurrentSource):
+            raise UnsupportedError(f"Population.inject({type(current_source).__name__}): not one of neuromorph.pynn's current sources "
+                                   "(DCSource, StepCurrentSource, ACSource, NoisyCurrentSource)")
+        current_source.inject_into(self)
 
     def __repr__(self):
         return f"Population({self.size}, {self.celltype!r}, label={self.label!r})"
@@ -900,6 +907,160 @@ class Projection:
         return f"Projection({self.pre.label!r} → {self.post.label!r}, {len(self)} synapses, label={self.label!r})"
 
 
+# -- current sources -------------------------------------------------------------------------------------
+class _CurrentSource:
+    """PyNN's current sources (nA, ms, Hz, degrees): built into ``neuromorph.current_sources``
+    constructs at the first run, one per ``inject_into``. Under both semantics the numbers mean
+    the same (PyNN's): a current acts on V from the step at ``start``; on torch ``numerics="exact"``
+    and NEST, never before t = 2·dt (docs/pynn_frontend.md §"Current sources")."""
+
+    _defaults: dict = {}
+
+    def __init__(self, **parameters):
+        for k in parameters:
+            if k not in self._defaults and k != "rng":
+                raise ValidationError(f"{type(self).__name__}: unknown parameter {k!r} (PyNN's are {', '.join(self._defaults)})")
+        rng = parameters.pop("rng", None)
+        if rng is not None and not isinstance(rng, NumpyRNG):
+            raise UnsupportedError(f"{type(self).__name__}(rng={type(rng).__name__}): only neuromorph.pynn.NumpyRNG seeds "
+                                   "the noise (its seed is used; the draws are the backend's own)")
+        object.__setattr__(self, "_rng", rng)
+        object.__setattr__(self, "_params", {**self._defaults, **parameters})
+        object.__setattr__(self, "_session", _current(type(self).__name__))
+        self._nm("check", "n", (), 0, 0)  # validate now, with the description's messages
+
+    def __getattr__(self, name):
+        params = self.__dict__.get("_params", {})
+        if name in params:
+            return params[name]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name not in self._params:
+            raise AttributeError(f"{type(self).__name__} has no parameter {name!r} (has {', '.join(self._params)})")
+        self.set_parameters(**{name: value})
+
+    def set_parameters(self, **parameters):
+        """Change parameters before the first run (the network is built then)."""
+        if self._session.sim is not None:
+            raise UnsupportedError(f"{type(self).__name__}.set_parameters after the first run(): neuromorph.pynn builds the "
+                                   "current sources with the network; give the values before run(), or make a "
+                                   "StepCurrentSource with the changes at their times")
+        for k in parameters:
+            if k not in self._params:
+                raise ValidationError(f"{type(self).__name__}: unknown parameter {k!r} (PyNN's are {', '.join(self._params)})")
+        new = {**self._params, **parameters}
+        old = self._params
+        object.__setattr__(self, "_params", new)
+        try:
+            self._nm("check", "n", (), 0, 0)
+        except Exception:
+            object.__setattr__(self, "_params", old)
+            raise
+
+    def inject_into(self, cells):
+        """Inject into a Population (every neuron), or a PopulationView-like object with
+        ``parent`` and ``mask``/``indices`` (those neurons)."""
+        s = self._session
+        s.check_not_built(f"{type(self).__name__}.inject_into")
+        pop, neurons = cells, None
+        if not isinstance(cells, Population):
+            parent = getattr(cells, "parent", None)
+            if not isinstance(parent, Population):
+                raise UnsupportedError(f"{type(self).__name__}.inject_into({type(cells).__name__}): give a Population of this "
+                                       "setup() (PyNN ID lists and Assemblies are not supported by neuromorph.pynn)")
+            idx = getattr(cells, "indices", None)
+            if idx is None:
+                idx = np.arange(parent.size)[getattr(cells, "mask")]
+            pop, neurons = parent, tuple(int(i) for i in np.asarray(idx).ravel())
+        if pop._session is not s:
+            raise ValidationError(f"{type(self).__name__}.inject_into: population {pop.label!r} is not of this setup()")
+        if isinstance(pop.celltype, (SpikeSourcePoisson, _ArrayCell)):
+            raise UnsupportedError(f"{type(self).__name__}.inject_into({pop.label!r}): can't inject current into a spike source "
+                                   "(PyNN refuses it too); inject into a neuron population")
+        s.current_sources.append((self, pop, neurons))
+
+    def record(self):
+        raise UnsupportedError(f"{type(self).__name__}.record(): recording a current source is not supported by "
+                               "neuromorph.pynn; record the cells' v (the current is the description's value, see "
+                               "docs/pynn_frontend.md)")
+
+    def get_data(self):
+        self.record()
+
+    def _seed(self, session_seed, i):
+        rng = self._rng
+        if rng is not None and rng.seed is not None:
+            return int(rng.seed) % (2 ** 63)
+        return None
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._params.items())})"
+
+
+class DCSource(_CurrentSource):
+    """PyNN's DCSource: ``amplitude`` [nA] from ``start`` to ``stop`` [ms] (nm.DCSource)."""
+    _defaults = {"amplitude": 1.0, "start": 0.0, "stop": 1e12}
+
+    def _nm(self, label, pop, neurons, seed, i):
+        p = self._params
+        return nm.DCSource(label, pop, amplitude=p["amplitude"], start=p["start"], stop=p["stop"], neurons=neurons or ())
+
+
+class ACSource(_CurrentSource):
+    """PyNN's ACSource: ``offset + amplitude·sin(2π·frequency·(t − start) + phase)`` [nA, Hz,
+    degrees] from ``start`` to ``stop`` (nm.ACSource)."""
+    _defaults = {"amplitude": 1.0, "start": 0.0, "stop": 1e12, "frequency": 10.0, "offset": 0.0, "phase": 0.0}
+
+    def _nm(self, label, pop, neurons, seed, i):
+        p = self._params
+        return nm.ACSource(label, pop, amplitude=p["amplitude"], offset=p["offset"], frequency=p["frequency"],
+                           phase=p["phase"], start=p["start"], stop=p["stop"], neurons=neurons or ())
+
+
+class StepCurrentSource(_CurrentSource):
+    """PyNN's StepCurrentSource: ``amplitudes[j]`` [nA] from ``times[j]`` [ms] (nm.StepCurrentSource).
+    Times off the dt grid are placed as PyNN's NEST module places them under "nest" semantics
+    (``rint((t − dt)/dt) + 1`` steps, a later time landing on the same step wins); under "spinnaker"
+    semantics on tick ``int(t/dt)`` as sPyNNaker does."""
+    _defaults = {"times": (), "amplitudes": ()}
+
+    def _nm(self, label, pop, neurons, seed, i):
+        p = self._params
+        times = np.asarray(getattr(p["times"], "value", p["times"]), dtype=np.float64).ravel()
+        amps = np.asarray(getattr(p["amplitudes"], "value", p["amplitudes"]), dtype=np.float64).ravel()
+        if times.size == amps.size and times.size and np.all(np.diff(times) > 0) and times.min() >= 0:
+            times, amps = self._on_grid(times, amps)
+        return nm.StepCurrentSource(label, pop, times=tuple(times.tolist()), amplitudes=tuple(amps.tolist()),
+                                    neurons=neurons or ())
+
+    def _on_grid(self, times, amps):
+        s = self._session
+        dt = s.dt
+        k = np.rint(times / dt)
+        if np.all(np.abs(k * dt - times) <= 1e-9 * np.maximum(1.0, times)):
+            return k * dt, amps   # on the grid already: the same meaning everywhere
+        if s.semantics == "nest":
+            corrected = np.where(times - dt > 0, times - dt, 0.0)
+            k = np.rint(corrected / dt) + 1
+        else:
+            k = np.floor(times / dt + 1e-9)
+        # a later time on the same step wins (PyNN's NEST module keeps the last amplitude)
+        last = np.append(k[1:] != k[:-1], True)
+        return k[last] * dt, amps[last]
+
+
+class NoisyCurrentSource(_CurrentSource):
+    """PyNN's NoisyCurrentSource: ``mean + stdev·N(0, 1)`` [nA] redrawn every ``dt`` ms from ``start``
+    to ``stop`` (nm.NoisyCurrentSource; the backend's RNG, seeded from ``rng``'s seed or setup's)."""
+    _defaults = {"mean": 0.0, "stdev": 1.0, "start": 0.0, "stop": 1e12, "dt": None}
+
+    def _nm(self, label, pop, neurons, seed, i):
+        p = self._params
+        return nm.NoisyCurrentSource(label, pop, mean=p["mean"], stdev=p["stdev"], start=p["start"], stop=p["stop"],
+                                     dt=p["dt"], neurons=neurons or (), seed=self._seed(seed, i))
+
+
 # -- PyNN names that are refused ---------------------------------------------------------------------------
 _REFUSED = {
     # cell types
@@ -915,10 +1076,6 @@ _REFUSED = {
     "SpikeSourceGamma": "use SpikeSourceArray with times drawn by numpy, or SpikeSourcePoisson",
     "SpikeSourceInhGamma": "use SpikeSourceArray with times drawn by numpy",
     "SpikeSourcePoissonRefractory": "use SpikeSourcePoisson or SpikeSourceArray",
-    # current sources
-    "DCSource": "use the cell's i_offset for a constant current",
-    "StepCurrentSource": "run in segments and change i_offset between them is not supported either; use spike sources",
-    "ACSource": "use spike sources", "NoisyCurrentSource": "use SpikeSourcePoisson inputs",
     # groups
     "PopulationView": "make separate Populations, or use FromListConnector", "Assembly": "make one Projection per Population",
     # connectors

@@ -15,9 +15,11 @@ The mechanisms act through the simulation's hooks: ``extra_current[label]`` [nA]
 ``sim.write_synapse_weights``, ``[batch, nsyn]``; ``sim.synapse_table(label).post`` maps a synapse
 to its post neuron).
 """
+import neuromorph.current_sources as _cs
 import neuromorph.mechanisms as _m
 
 from .astrocyte import AstrocytesMechanism, lr1994_initial_state, lr1994_parameters, lr1994_step
+from .current_sources import CurrentSourceMechanism
 from .escape import EscapeLeaky, escape_probability
 from .homeostasis import (SynapticScalingMechanism, ThresholdAdaptationMechanism, synaptic_scaling_step,
                           threshold_adaptation_step)
@@ -46,8 +48,9 @@ TORCH_MECHANISMS = {
     _m.ThresholdAdaptation: ThresholdAdaptationMechanism,
     _m.Astrocytes: AstrocytesMechanism,
     _m.SAL: SALMechanism,
+    **{cls: CurrentSourceMechanism for cls in _cs.CURRENT_SOURCES.values()},
 }
 
 __all__ = ["TORCH_MECHANISMS", "AstrocytesMechanism", "SynapticScalingMechanism", "ThresholdAdaptationMechanism",
-           "SALMechanism", "EscapeLeaky", "escape_probability", "lr1994_step", "lr1994_parameters",
+           "SALMechanism", "CurrentSourceMechanism", "EscapeLeaky", "escape_probability", "lr1994_step", "lr1994_parameters",
            "lr1994_initial_state", "synaptic_scaling_step", "threshold_adaptation_step", "sal_step"]
