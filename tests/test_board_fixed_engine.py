@@ -214,3 +214,21 @@ def test_shift_with_varying_delays_is_the_boards_poisson_bound():
     s = int(sim.shifts[("out", 0)].item())
     assert s == board_shift(net, "out", "excitatory")[0]
     assert s < 8   # the cap M = 200 would give 8
+
+
+def test_checkpoint_resumes_the_board_stdp_bit_identically(tmp_path):
+    """The spatial-pattern training run saved mid-way (its post history, last pre times and
+    words) and resumed gives the uninterrupted run's weights and V exactly."""
+    from neuromorph.models import spatial_pattern as sp
+    net = sp.build_training_network(992)
+    net.record("output_exc", "v")
+    whole = nm.build(net, numerics="spinnaker")
+    whole.run(76.0)
+    part = nm.build(net, numerics="spinnaker")
+    part.run(40.0)
+    part.save(tmp_path / "ck.pt")
+    back = nm.load(tmp_path / "ck.pt")
+    back.run(36.0)
+    np.testing.assert_array_equal(back.weights("stdp_one"), whole.weights("stdp_one"))
+    np.testing.assert_array_equal(back.trace("output_exc", "v"), whole.trace("output_exc", "v"))
+    assert back.dropped_posts == whole.dropped_posts
