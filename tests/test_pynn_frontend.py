@@ -387,8 +387,6 @@ def test_set_weight_between_runs_changes_the_response(backend):
     (lambda: fe.SpikeSourceGamma(), "SpikeSourceGamma"),
     (lambda: fe.TsodyksMarkramSynapse(U=0.5), "TsodyksMarkramSynapse"),
     (lambda: fe.FixedNumberPreConnector(3), "FixedNumberPreConnector"),
-    (lambda: fe.Assembly(), "Assembly"),
-    (lambda: fe.PopulationView(), "PopulationView"),
     (lambda: fe.GSLRNG(1), "GSLRNG"),
     (lambda: fe.RandomDistribution("gamma", (1.0, 1.0)), "gamma"),
     (lambda: fe.HH_cond_exp, "HH_cond_exp"),
@@ -403,13 +401,14 @@ def test_unsupported_pynn_constructs_are_refused_by_name(make, name):
         make()
 
 
-def test_population_views_assemblies_and_current_sources_are_refused():
+def test_unsupported_group_uses_and_current_sources_are_refused():
     setup_frontend("torch")
     p = fe.Population(4, fe.IF_curr_exp(), label="p")
-    with pytest.raises(UnsupportedError, match="PopulationView"):
-        p[0:2]
-    with pytest.raises(UnsupportedError, match="Assembly"):
-        p + p
+    assert isinstance(p[0:2], fe.PopulationView) and isinstance(p + p[0:1], fe.Assembly)  # tests/test_pynn_views.py
+    with pytest.raises(UnsupportedError, match="PopulationView.set"):
+        p[0:2].set(tau_m=5.0)
+    with pytest.raises(ValidationError, match="at least one"):
+        fe.Assembly()
     with pytest.raises(UnsupportedError, match="current sources"):
         p.inject(object())
     with pytest.raises(UnsupportedError, match="heterogeneous"):

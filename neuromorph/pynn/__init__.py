@@ -42,7 +42,7 @@ from neuromorph.errors import UnsupportedError, ValidationError
 __all__ = [
     "setup", "run", "run_until", "reset", "end", "get_current_time", "get_time_step", "get_min_delay",
     "get_max_delay", "num_processes", "rank",
-    "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
+    "Population", "PopulationView", "Assembly", "ID", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
     "StaticSynapse", "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
@@ -198,7 +198,7 @@ def get_max_delay() -> float:
     s = _current("get_max_delay")
     if s.net is None:
         return float("inf")
-    delays = [s.net.connectivity(j.label).delays for j in s.projections]
+    delays = [s.net.connectivity(lab).delays for j in s.projections for lab in j._net_labels()]
     return max([1] + [int(d.max()) for d in delays if d.size]) * s.dt
 
 
@@ -228,6 +228,10 @@ class NumpyRNG:
 
     def next(self, n=None, distribution="uniform", parameters=None, mask_local=None):
         return RandomDistribution(distribution, rng=self, **(parameters or {})).next(n)
+
+    def permutation(self, x):
+        """numpy's ``RandomState.permutation`` on this stream (what PyNN's ``sample`` draws)."""
+        return self.rng.permutation(x)
 
 
 _DISTRIBUTIONS = {"uniform": ("low", "high"), "normal": ("mu", "sigma")}
@@ -417,6 +421,7 @@ class Population:
         self._session = s
         self._init: dict = {}
         self._recorded: list[str] = []
+        self._rec_cells: dict = {}  # variable -> None (every neuron) or the set of neurons recorded through views
         self._every = 1
         if isinstance(cellclass, SpikeSourceArray):
             cellclass._nm_rows(self.size)  # validate the rows now
@@ -450,7 +455,11 @@ class Population:
     def initialize(self, **initial_values):
         """Initial state variables (``v`` mV, ``u`` for Izhikevich): scalars, ``[size]`` arrays or
         RandomDistributions (drawn now)."""
-        self._session.check_not_built(f"Population {self.label!r}.initialize()")
+        self._initialize(initial_values, None, f"Population {self.label!r}")
+
+    def _initialize(self, initial_values, cells, owner):
+        """Initial values for every neuron (``cells`` None) or for neurons ``cells`` (a view's)."""
+        self._session.check_not_built(f"{owner}.initialize()")
         allowed = tuple(k for k in self.celltype.default_initial_values)
         for k, v in initial_values.items():
             if k not in allowed:
@@ -463,7 +472,16 @@ class Population:
                 raise UnsupportedError(f"Population {self.label!r}.initialize({k}=...): neuromorph's PyNN backends start "
                                        "the conductances at 0 (PyNN 0.13 hands an initial gsyn to NEST unscaled: 0.02 µS "
                                        "becomes 0.02 nS); start from 0 or use backend='torch'")
-            self._init[k] = _values(f"Population {self.label!r}.initialize", k, v, self.size)
+            if cells is None:
+                self._init[k] = _values(f"{owner}.initialize", k, v, self.size)
+                continue
+            values = _values(f"{owner}.initialize", k, v, len(cells))
+            if np.ndim(values) and np.shape(values) != (len(cells),):
+                raise ValidationError(f"{owner}.initialize({k}=...): {np.shape(values)} values for {len(cells)} neurons")
+            current = self._init.get(k, self.celltype.default_initial_values[k])
+            current = np.broadcast_to(np.asarray(current, dtype=np.float64), (self.size,)).copy()
+            current[np.asarray(cells, dtype=np.int64)] = values
+            self._init[k] = current
 
     def set(self, **parameters):
         """Change cell parameters (one value for the whole population) before the first run."""
@@ -483,11 +501,20 @@ class Population:
     def record(self, variables, to_file=None, sampling_interval=None):
         """Record ``"spikes"`` and state variables (``"v"``, ``"isyn_exc"``, ``"isyn_inh"``, ``"u"``),
         or ``"all"``, every ``sampling_interval`` ms (a multiple of dt)."""
+        self._record(variables, to_file, sampling_interval, None)
+
+    def _record(self, variables, to_file, sampling_interval, cells):
+        """Record every neuron (``cells`` None) or add neurons ``cells`` (a view's) to what
+        get_data reports; the description records the whole population either way."""
         self._session.check_not_built(f"Population {self.label!r}.record()")
         if to_file is not None:
             raise UnsupportedError("record(to_file=...) is not supported by neuromorph.pynn; call write_data(filename) after the run")
         if variables is None:
+            if cells is not None:
+                raise UnsupportedError("PopulationView.record(None): neuromorph.pynn stops recording whole populations only; "
+                                       "call record(None) on the parent Population")
             self._recorded = []
+            self._rec_cells = {}
             return
         names = list(self.celltype.recordable) if variables == "all" else (
             [variables] if isinstance(variables, str) else list(variables))
@@ -505,6 +532,12 @@ class Population:
         for v in names:
             if v not in self._recorded:
                 self._recorded.append(v)
+            if cells is None:
+                self._rec_cells[v] = None
+            elif v not in self._rec_cells:
+                self._rec_cells[v] = set(int(i) for i in cells)
+            elif self._rec_cells[v] is not None:
+                self._rec_cells[v] |= set(int(i) for i in cells)
 
     # results -----------------------------------------------------------------------------------
     def get_data(self, variables="all", gather=True, clear=False, annotations=None):
@@ -539,6 +572,9 @@ class Population:
                     seg.analogsignals = [a for a in seg.analogsignals if a.name in wanted]
                 seg.block = block
                 block.segments.insert(len(block.segments) - _n_current(block, sim), seg)
+        if any(c is not None for c in self._rec_cells.values()):
+            # recorded through views only: report those neurons, as PyNN does
+            block = _select(block, {v: (range(self.size) if c is None else sorted(c)) for v, c in self._rec_cells.items()})
         if annotations:
             block.annotate(**annotations)
         return block
@@ -583,27 +619,470 @@ class Population:
         counts = self.get_spike_counts()
         return float(np.mean([np.mean(c) for c in counts.values()]))
 
-    # refused -------------------------------------------------------------------------------------
+    # views and assemblies ---------------------------------------------------------------------------
+    @property
+    def _root(self):
+        return self
+
+    @property
+    def _indices(self):
+        return np.arange(self.size)
+
     def __getitem__(self, index):
-        raise UnsupportedError("Population[...] makes a PyNN PopulationView, which neuromorph.pynn does not support; "
-                               "make separate Populations, or connect with FromListConnector to the neurons you want")
+        """An int: that cell's ID (PyNN's); a slice, index list/array or boolean mask: a PopulationView."""
+        return _getitem(self, index)
+
+    def __iter__(self):
+        return (ID(self._root, int(i)) for i in self._indices)
 
     def sample(self, n, rng=None):
-        self.__getitem__(None)
+        """``n`` cells drawn as PyNN draws them (``rng.permutation``, the first n), as a PopulationView."""
+        return _sample(self, n, rng)
 
     def __add__(self, other):
-        raise UnsupportedError("Population + Population makes a PyNN Assembly, which neuromorph.pynn does not support; "
-                               "make one Projection per population")
+        """Population/PopulationView/Assembly + ... makes an Assembly, as in PyNN."""
+        if isinstance(other, Assembly):
+            return Assembly(self, *other.populations)
+        return Assembly(self, other)
+
+    def id_to_index(self, id):
+        """neuromorph's cell IDs are the neuron indices of the Population."""
+        return _id_to_index(self, id)
 
     def inject(self, current_source):
         """PyNN's ``Population.inject(source)``: the same as ``source.inject_into(population)``."""
         if not isinstance(current_source, _CurrentSource):
-            raise UnsupportedError(f"Population.inject({type(current_source).__name__}): not one of neuromorph.pynn's current sources "
-                                   "(DCSource, StepCurrentSource, ACSource, NoisyCurrentSource)")
+            raise UnsupportedError(f"{type(self).__name__}.inject({type(current_source).__name__}): not one of neuromorph.pynn's "
+                                   "current sources (DCSource, StepCurrentSource, ACSource, NoisyCurrentSource)")
         current_source.inject_into(self)
 
     def __repr__(self):
         return f"Population({self.size}, {self.celltype!r}, label={self.label!r})"
+
+
+def _select(block, cells_by_variable):
+    """``block`` restricted to the neurons ``cells_by_variable[variable]`` (parent indices, in that
+    order), per variable ("spikes" for the spike trains), as PyNN's get_data of a view reports them:
+    ``source_index`` / ``channel_index`` stay the parent's indices."""
+    import neo
+    out = neo.Block(name=block.name, **{k: v for k, v in block.annotations.items() if k != "name"})
+    for seg in block.segments:
+        new = neo.Segment(name=seg.name, **{k: v for k, v in seg.annotations.items() if k != "name"})
+        trains = list(seg.spiketrains)
+        if trains:
+            by_index = {int(st.annotations.get("source_index", k)): st for k, st in enumerate(trains)}
+            new.spiketrains.extend([by_index[int(i)] for i in cells_by_variable.get("spikes", ()) if int(i) in by_index])
+        for sig in seg.analogsignals:
+            cols = np.asarray(list(cells_by_variable.get(sig.name, ())), dtype=np.int64)
+            channels = np.asarray(sig.array_annotations.get("channel_index", np.arange(sig.shape[1])))
+            where = {int(c): k for k, c in enumerate(channels)}
+            cols = np.array([where[int(c)] for c in cols if int(c) in where], dtype=np.int64)
+            piece = neo.AnalogSignal(np.asarray(sig.magnitude)[:, cols], units=sig.units, t_start=sig.t_start,
+                                     sampling_period=sig.sampling_period, name=sig.name,
+                                     **{k: v for k, v in sig.annotations.items() if k != "name"})
+            piece.array_annotate(channel_index=channels[cols])
+            new.analogsignals.append(piece)
+        new.block = out
+        out.segments.append(new)
+    return out
+
+
+class ID(int):
+    """PyNN's ID: one cell, what ``population[i]`` returns. neuromorph has no global cell ids, so
+    the value is the neuron's index in its Population (``parent``); ``as_view()`` gives the
+    one-neuron PopulationView, which Projections, record and inject take."""
+
+    def __new__(cls, parent, index):
+        self = int.__new__(cls, int(index))
+        self.parent = parent
+        return self
+
+    @property
+    def local(self):
+        return True
+
+    def as_view(self):
+        return PopulationView(self.parent, [int(self)])
+
+    def inject(self, current_source):
+        self.as_view().inject(current_source)
+
+    def get_initial_value(self, variable):
+        v = self.parent._initial_values().get(variable)
+        if v is None:
+            raise ValidationError(f"ID.get_initial_value: no state variable {variable!r} on {type(self.parent.celltype).__name__}")
+        return v if np.ndim(v) == 0 else v[int(self)]
+
+    def __repr__(self):
+        return f"ID({self.parent.label!r}, {int(self)})"
+
+
+def _group(owner, g, session=None):
+    if isinstance(g, ID):
+        g = g.as_view()
+    if not isinstance(g, (Population, PopulationView, Assembly)):
+        raise UnsupportedError(f"{owner}: {type(g).__name__} is not a Population, PopulationView or Assembly of neuromorph.pynn")
+    if session is not None and g._session is not session:
+        raise ValidationError(f"{owner}: {g.label!r} is not of this setup()")
+    return g
+
+
+def _getitem(group, index):
+    if isinstance(index, (int, np.integer)):
+        n = group.size
+        if not -n <= int(index) < n:
+            raise IndexError(f"{group.label!r}[{index}]: index out of range for {n} neurons")
+        return ID(group._root, int(group._indices[int(index)]))
+    if isinstance(index, (slice, list, np.ndarray, tuple)):
+        return PopulationView(group, list(index) if isinstance(index, tuple) else index)
+    raise TypeError(f"indices must be integers, slices, lists, arrays or tuples, not {type(index).__name__}")
+
+
+def _sample(group, n, rng):
+    if rng is not None and not isinstance(rng, NumpyRNG):
+        raise UnsupportedError(f"sample(rng={type(rng).__name__}): use neuromorph.pynn.NumpyRNG(seed=...)")
+    rng = rng if rng is not None else NumpyRNG()
+    return PopulationView(group, rng.permutation(np.arange(group.size, dtype=int))[0:int(n)])
+
+
+def _id_to_index(group, id):
+    cells = np.asarray(group.all_cells)
+    ids = np.atleast_1d(np.asarray(id, dtype=np.int64))
+    out = []
+    for i in ids:
+        hit = np.flatnonzero(cells == i)
+        if hit.size == 0:
+            raise IndexError(f"ID {int(i)} is not in {group.label!r}")
+        out.append(int(hit[0]))
+    return out[0] if np.ndim(id) == 0 else np.asarray(out)
+
+
+class PopulationView:
+    """PyNN's PopulationView: neurons ``selector`` (a slice, index list/array or boolean mask) of
+    ``parent`` (a Population or another view). As in PyNN, index arrays are sorted and duplicates
+    dropped; view-local index i is parent index ``mask[i]``. Projections, record/get_data,
+    initialize and inject act on those neurons of the parent Population."""
+
+    def __init__(self, parent, selector, label=None):
+        if isinstance(parent, Assembly):
+            raise UnsupportedError("PopulationView(Assembly, ...): index the Assembly (assembly[i:j]) to get an Assembly of views")
+        if not isinstance(parent, (Population, PopulationView)):
+            raise UnsupportedError(f"PopulationView: parent {type(parent).__name__} must be a Population or PopulationView of "
+                                   "neuromorph.pynn")
+        n = parent.size
+        if isinstance(selector, slice):
+            local = np.arange(n)[selector]
+            mask = selector
+        else:
+            a = np.asarray(selector)
+            if a.dtype == bool:
+                if a.shape != (n,):
+                    raise ValidationError(f"PopulationView: a boolean mask must have the parent's size {n} (got {a.shape})")
+                local = np.flatnonzero(a)
+            else:
+                if a.size and not np.issubdtype(a.dtype, np.integer):
+                    raise ValidationError(f"PopulationView: selector {selector!r:.60} must be a slice, integer indices or a boolean mask")
+                a = a.astype(np.int64).ravel()
+                if a.size and (a.min() < -n or a.max() >= n):
+                    raise IndexError(f"PopulationView: index out of range for {parent.label!r} of {n} neurons")
+                local = np.unique(a % n if n else a)  # PyNN sorts and drops duplicates
+                if local.size != a.size:
+                    import warnings
+                    warnings.warn("PopulationView can contain each cell only once; duplicates are removed (as in PyNN)")
+            mask = local
+        self.parent, self.mask = parent, mask
+        self._local = np.asarray(local, dtype=np.int64)
+        self._root = parent._root
+        self._indices = parent._indices[self._local]
+        self._session = self._root._session
+        self.size = int(self._local.size)
+        self.label = label or f"view of {parent.label!r} with size {self.size}"
+
+    # what PyNN's views have -------------------------------------------------------------------------
+    @property
+    def celltype(self):
+        return self._root.celltype
+
+    @property
+    def grandparent(self):
+        """The Population at the root (the parent may be a view)."""
+        return self._root
+
+    def index_in_grandparent(self, indices):
+        return self._indices[indices]
+
+    def __len__(self):
+        return self.size
+
+    @property
+    def local_size(self):
+        return self.size
+
+    @property
+    def all_cells(self):
+        """The cells' IDs: their indices in the root Population."""
+        return self._indices.copy()
+
+    def id_to_index(self, id):
+        return _id_to_index(self, id)
+
+    def __getitem__(self, index):
+        return _getitem(self, index)
+
+    def __iter__(self):
+        return (ID(self._root, int(i)) for i in self._indices)
+
+    def sample(self, n, rng=None):
+        return _sample(self, n, rng)
+
+    def __add__(self, other):
+        if isinstance(other, Assembly):
+            return Assembly(self, *other.populations)
+        return Assembly(self, other)
+
+    # acting on the parent's neurons ------------------------------------------------------------------
+    def record(self, variables, to_file=None, sampling_interval=None):
+        """Record these neurons (the description records the whole root Population; get_data of the
+        root then reports the neurons recorded, as PyNN's does)."""
+        self._root._record(variables, to_file, sampling_interval, self._indices)
+
+    def get_data(self, variables="all", gather=True, clear=False, annotations=None):
+        """The root Population's data restricted to this view's recorded neurons, in the root's
+        index order (as PyNN reports them), ``source_index`` / ``channel_index`` the root's indices."""
+        root = self._root
+        block = root.get_data(variables, gather, clear)
+        mine = set(int(i) for i in self._indices)
+        cells = {v: sorted(mine if c is None else mine & c) for v, c in root._rec_cells.items()}
+        block = _select(block, cells)
+        block.name = self.label
+        if annotations:
+            block.annotate(**annotations)
+        return block
+
+    def write_data(self, io, variables="all", gather=True, clear=False, annotations=None):
+        return Population.write_data(self, io, variables, gather, clear, annotations)
+
+    def get_spike_counts(self, gather=True):
+        counts = self._root.get_spike_counts(gather)
+        return {int(i): counts[int(i)] for i in self._indices}
+
+    def mean_spike_count(self, gather=True):
+        counts = self.get_spike_counts()
+        return float(np.mean([np.mean(c) for c in counts.values()])) if counts else float("nan")
+
+    def initialize(self, **initial_values):
+        """Initial values of these neurons (scalars, ``[size]`` arrays, RandomDistributions drawn
+        for the view's size)."""
+        self._root._initialize(initial_values, self._indices, f"PopulationView {self.label!r}")
+
+    def set(self, **parameters):
+        """Cell parameters of these neurons: a SpikeSourceArray's ``spike_times`` (one list per
+        neuron in the description), or any parameter when the view covers its whole Population.
+        Other cell parameters are one value per Population in neuromorph: refused."""
+        root = self._root
+        root._session.check_not_built(f"PopulationView {self.label!r}.set()")
+        if np.array_equal(np.sort(self._indices), np.arange(root.size)):
+            root.set(**parameters)
+            return
+        if isinstance(root.celltype, _ArrayCell) and set(parameters) <= {"spike_times"}:
+            if "spike_times" in parameters:
+                rows = root.celltype.source._rows(root.size)
+                new = SpikeSourceArray(spike_times=parameters["spike_times"])._rows(self.size)
+                for i, r in zip(self._indices, new):
+                    rows[int(i)] = r
+                root.celltype = _ArrayCell(SpikeSourceArray(spike_times=[list(r) for r in rows]), root.size)
+            return
+        names = ", ".join(parameters)
+        raise UnsupportedError(f"PopulationView.set({names}=...) on part of {root.label!r}: neuromorph.pynn cell parameters are "
+                               "one value per Population (the description has no per-neuron parameters); make a separate "
+                               "Population for these neurons (only a SpikeSourceArray's spike_times can be set per neuron)")
+
+    def get(self, parameter_names, gather=False, simplify=True):
+        return self._root.get(parameter_names, gather, simplify)
+
+    def inject(self, current_source):
+        Population.inject(self, current_source)
+
+    @property
+    def initial_values(self):
+        raise UnsupportedError("PopulationView.initial_values is not supported by neuromorph.pynn (nor by PyNN); "
+                               "use initialize(...) to set them")
+
+    def __repr__(self):
+        return f"PopulationView(parent={self.parent.label!r}, selector={self.mask!r}, label={self.label!r})"
+
+
+class Assembly:
+    """PyNN's Assembly: Populations and PopulationViews taken together in order (``p1 + p2`` or
+    ``Assembly(p1, p2)``). record / get_data / initialize act on each; get_data concatenates the
+    spike trains and the signals (channel_index offset by the earlier members' sizes), as PyNN's
+    does; a Projection from or to an Assembly becomes one projection per member pair, with the
+    connector run over the whole Assembly's index range."""
+
+    _count = 0
+
+    def __init__(self, *populations, label=None):
+        import warnings
+        self.populations: list = []
+        session = None
+        for p in populations:
+            if isinstance(p, Assembly):
+                members = p.populations
+            else:
+                members = [_group("Assembly", p)]
+            for m in members:
+                if session is None:
+                    session = m._session
+                elif m._session is not session:
+                    raise ValidationError(f"Assembly: {m.label!r} is not of the same setup() as the other members")
+                if any(m is q for q in self.populations):
+                    warnings.warn(f"Assembly: {m.label!r} is already in the Assembly; not added twice (as in PyNN)")
+                    continue
+                taken = set()
+                for q in self.populations:
+                    if q._root is m._root:
+                        taken |= set(int(i) for i in q._indices)
+                if taken & set(int(i) for i in m._indices):
+                    warnings.warn(f"Assembly: {m.label!r} has cells already in the Assembly; not added (as in PyNN)")
+                    continue
+                self.populations.append(m)
+        if session is None:
+            raise ValidationError("Assembly: give at least one Population or PopulationView")
+        self._session = session
+        Assembly._count += 1
+        self.label = label or f"Assembly {Assembly._count}"
+
+    @property
+    def size(self):
+        return sum(p.size for p in self.populations)
+
+    def __len__(self):
+        return self.size
+
+    @property
+    def local_size(self):
+        return self.size
+
+    @property
+    def all_cells(self):
+        """The members' cell IDs in order (indices in each member's root Population)."""
+        return np.concatenate([p.all_cells for p in self.populations])
+
+    def _members(self):
+        """[(offset, member)] in order."""
+        out, off = [], 0
+        for p in self.populations:
+            out.append((off, p))
+            off += p.size
+        return out
+
+    def __getitem__(self, index):
+        if isinstance(index, (int, np.integer)):
+            i = int(index) + (self.size if int(index) < 0 else 0)
+            for off, p in self._members():
+                if off <= i < off + p.size:
+                    return p[i - off]
+            raise IndexError(f"{self.label!r}[{index}]: index out of range for {self.size} neurons")
+        if isinstance(index, (slice, list, np.ndarray, tuple)):
+            a = np.asarray(list(index) if isinstance(index, tuple) else index)
+            idx = np.arange(self.size)[index] if isinstance(index, slice) or a.dtype == bool else a.astype(np.int64)
+            views = []
+            for off, p in self._members():
+                mine = idx[(idx >= off) & (idx < off + p.size)] - off
+                if mine.size:
+                    views.append(p[mine])
+            return Assembly(*views)
+        raise TypeError(f"indices must be integers, slices, lists, arrays or tuples, not {type(index).__name__}")
+
+    def __iter__(self):
+        for p in self.populations:
+            yield from p
+
+    def __add__(self, other):
+        if isinstance(other, Assembly):
+            return Assembly(*self.populations, *other.populations)
+        return Assembly(*self.populations, other)
+
+    def __iadd__(self, other):
+        new = self + other
+        self.populations = new.populations
+        return self
+
+    def get_population(self, label):
+        for p in self.populations:
+            if p.label == label:
+                return p
+        raise KeyError(f"Assembly does not contain a population with the label {label}")
+
+    def id_to_index(self, id):
+        raise UnsupportedError("Assembly.id_to_index: neuromorph's IDs are indices within each Population, so they are "
+                               "ambiguous in an Assembly; use the members' id_to_index")
+
+    def record(self, variables, to_file=None, sampling_interval=None):
+        for p in self.populations:
+            p.record(variables, to_file, sampling_interval)
+
+    def initialize(self, **initial_values):
+        for k, v in initial_values.items():
+            if np.ndim(v) > 0 and not isinstance(v, RandomDistribution):
+                a = np.asarray(v)
+                if a.shape != (self.size,):
+                    raise ValidationError(f"Assembly.initialize({k}=...): {a.shape} values for {self.size} neurons")
+        for off, p in self._members():
+            p.initialize(**{k: (v[off:off + p.size] if np.ndim(v) > 0 and not isinstance(v, RandomDistribution) else v)
+                            for k, v in initial_values.items()})
+
+    def set(self, **parameters):
+        for p in self.populations:
+            p.set(**parameters)
+
+    def inject(self, current_source):
+        for p in self.populations:
+            p.inject(current_source)
+
+    def get_data(self, variables="all", gather=True, clear=False, annotations=None):
+        """The members' get_data merged as PyNN's Assembly does: per segment, the spike trains in
+        member order and one signal per variable with the channels side by side (channel_index
+        offset by the earlier members' sizes)."""
+        import neo
+        blocks = [(off, p.get_data(variables, gather, clear)) for off, p in self._members()]
+        out = neo.Block(name=self.label, label=self.label)
+        n_seg = max(len(b.segments) for _, b in blocks)
+        for k in range(n_seg):
+            segs = [(off, b.segments[k]) for off, b in blocks if k < len(b.segments)]
+            new = neo.Segment(name=segs[0][1].name, **{k: v for k, v in segs[0][1].annotations.items() if k != "name"})
+            signals: dict = {}
+            for off, seg in segs:
+                new.spiketrains.extend(seg.spiketrains)
+                for sig in seg.analogsignals:
+                    signals.setdefault(sig.name, []).append((off, sig))
+            for name, parts in signals.items():
+                first = parts[0][1]
+                if any(s.shape[0] != first.shape[0] or s.sampling_period != first.sampling_period for _, s in parts):
+                    raise UnsupportedError(f"Assembly.get_data: the members' {name!r} signals differ in length or sampling "
+                                           "interval; read each member's get_data")
+                data = np.concatenate([np.asarray(s.magnitude) for _, s in parts], axis=1)
+                channels = np.concatenate([np.asarray(s.array_annotations.get("channel_index", np.arange(s.shape[1]))) + off
+                                           for off, s in parts])
+                sig = neo.AnalogSignal(data, units=first.units, t_start=first.t_start, sampling_period=first.sampling_period,
+                                       name=name)
+                sig.array_annotate(channel_index=channels)
+                new.analogsignals.append(sig)
+            new.block = out
+            out.segments.append(new)
+        if annotations:
+            out.annotate(**annotations)
+        return out
+
+    def write_data(self, io, variables="all", gather=True, clear=False, annotations=None):
+        return Population.write_data(self, io, variables, gather, clear, annotations)
+
+    def get_spike_counts(self, gather=True):
+        raise UnsupportedError("Assembly.get_spike_counts: neuromorph's IDs are indices within each Population, so the "
+                               "counts would collide; use each member's get_spike_counts")
+
+    def __repr__(self):
+        return f"Assembly({', '.join(repr(p.label) for p in self.populations)}, label={self.label!r})"
 
 
 def _n_current(block, sim):
@@ -757,10 +1236,8 @@ class Projection:
                  receptor_type=None, space=None, label=None):
         s = _current("Projection")
         s.check_not_built("Projection(...)")
-        for p in (presynaptic_population, postsynaptic_population):
-            if not isinstance(p, Population) or p._session is not s:
-                raise UnsupportedError(f"Projection: {type(p).__name__} is not a Population of this setup(); PopulationView and "
-                                       "Assembly are not supported by neuromorph.pynn")
+        presynaptic_population = _group("Projection", presynaptic_population, s)
+        postsynaptic_population = _group("Projection", postsynaptic_population, s)
         if not isinstance(connector, _Connector):
             raise UnsupportedError(f"Projection: connector {type(connector).__name__} is not supported by neuromorph.pynn "
                                    "(supported: OneToOneConnector, AllToAllConnector, FromListConnector, FixedProbabilityConnector); "
@@ -778,12 +1255,21 @@ class Projection:
         self.receptor_type, self.synapse_type, self.connector = receptor, synapse_type, connector
         self.label = label if label is not None else f"{self.pre.label}→{self.post.label}#{len(s.projections)}"
         self._session = s
+        post_types = {getattr(m.celltype, "conductance_based", False) for m in _members(self.post)}
+        if len(post_types) > 1:
+            raise UnsupportedError(f"Projection onto Assembly {self.post.label!r}: its members mix conductance-based and "
+                                   "current-based cells, whose weights mean different things; make one Projection per member")
+        self._post_celltype = _members(self.post)[0].celltype
         index = len(s.projections)
+        plain = isinstance(self.pre, Population) and isinstance(self.post, Population)
         same = self.pre is self.post
         seed = (s.seed * 1_000_003 + index) % (2 ** 63 - 1)  # as the Network derives it
-        self._nm_connector, columns = connector._nm(self.pre.size, self.post.size, same, seed)
-        pre, post, _, _ = self._nm_connector.connections(self.pre.size, self.post.size, same, seed)
+        self._nm_connector, columns = connector._nm(self.pre.size, self.post.size, same if plain else False, seed)
+        pre, post, _, _ = self._nm_connector.connections(self.pre.size, self.post.size, same if plain else False, seed)
         self._pre, self._post = np.asarray(pre, np.int64), np.asarray(post, np.int64)
+        self._parts = None  # plain Population -> Population: one description projection, this one
+        if not plain:
+            columns = self._split(columns)
         n = self._pre.size
         columns = columns or {}
         owner = f"Projection {self.label!r}"
@@ -795,6 +1281,58 @@ class Projection:
         self._weights = self._magnitudes(owner, np.broadcast_to(np.asarray(w, dtype=np.float64), (n,)).copy())
         self._delays = np.broadcast_to(np.asarray(d, dtype=np.float64), (n,)).copy()
         s.projections.append(self)
+
+    def _split(self, columns):
+        """Views / Assemblies: the connector ran on the view-local index ranges (so it draws what it
+        draws for Populations of those sizes); map the pairs to root Populations and indices, drop
+        i→i pairs of the same root cell when self-connections are refused (PyNN compares cell IDs),
+        and group them into one FromList projection per (pre root member, post root member) pair,
+        each sorted by root (pre, post) as the description stores it."""
+        pre_member, pre_root = _index_map(self.pre)
+        post_member, post_root = _index_map(self.post)
+        pre_pops, post_pops = [m._root for m in _members(self.pre)], [m._root for m in _members(self.post)]
+        lp, lq = self._pre, self._post
+        if getattr(self.connector, "allow_self_connections", True) is False and lp.size:
+            same_root = np.array([[a is b for b in post_pops] for a in pre_pops])
+            keep = ~(same_root[pre_member[lp], post_member[lq]] & (pre_root[lp] == post_root[lq]))
+            lp, lq = lp[keep], lq[keep]
+            columns = {k: np.asarray(v)[keep] for k, v in (columns or {}).items()}
+            self._pre, self._post = lp, lq
+        # several members of one root in an Assembly go to the same description projection
+        roots_pre = list(dict.fromkeys(id(r) for r in pre_pops))
+        roots_post = list(dict.fromkeys(id(r) for r in post_pops))
+        by_id = {id(r): r for r in pre_pops + post_pops}
+        rp_of = np.array([roots_pre.index(id(r)) for r in pre_pops], dtype=np.int64)
+        rq_of = np.array([roots_post.index(id(r)) for r in post_pops], dtype=np.int64)
+        a_syn, b_syn = rp_of[pre_member[lp]], rq_of[post_member[lq]]
+        parts = []
+        for a in range(len(roots_pre)):
+            for b in range(len(roots_post)):
+                sel = np.flatnonzero((a_syn == a) & (b_syn == b))
+                if sel.size == 0:
+                    continue
+                rp, rq = pre_root[lp[sel]], post_root[lq[sel]]
+                order = np.lexsort((rq, rp))
+                parts.append([by_id[roots_pre[a]], by_id[roots_post[b]], sel[order], rp[order], rq[order]])
+        multi = len(parts) > 1
+        self._parts = [(f"{self.label}[{k}]" if multi else self.label, *part) for k, part in enumerate(parts)]
+        return columns
+
+    def _net_labels(self):
+        return [self.label] if self._parts is None else [part[0] for part in self._parts]
+
+    def _gather(self, read):
+        """Per-synapse values (connector order) from the description projections: ``read(label)``
+        gives one part's values in its stored order (``[..., nsyn]``)."""
+        if self._parts is None:
+            return np.asarray(read(self.label))
+        out = None
+        for lab, _, _, sel, _, _ in self._parts:
+            v = np.asarray(read(lab))
+            if out is None:
+                out = np.zeros(v.shape[:-1] + (len(self),), dtype=np.float64)
+            out[..., sel] = v
+        return out if out is not None else np.zeros(0)
 
     def _per_synapse(self, owner, name, value):
         v = _values(owner, name, value, self._pre.size)
@@ -809,13 +1347,13 @@ class Projection:
         """Whether this script writes inhibitory weights negative: NEST semantics onto a
         current-based cell (conductances are positive on every receptor and simulator)."""
         return (self._session.semantics == "nest" and self.receptor_type == "inhibitory"
-                and not getattr(self.post.celltype, "conductance_based", False))
+                and not getattr(self._post_celltype, "conductance_based", False))
 
     def _magnitudes(self, owner, w):
         """PyNN weights of this script's semantics -> description magnitudes."""
-        if getattr(self.post.celltype, "conductance_based", False):
+        if getattr(self._post_celltype, "conductance_based", False):
             if w.size and w.min() < 0:
-                raise ValidationError(f"{owner}: weight {w.min()} < 0 onto {type(self.post.celltype).__name__}; "
+                raise ValidationError(f"{owner}: weight {w.min()} < 0 onto {type(self._post_celltype).__name__}; "
                                       "conductance weights are >= 0 µS on both receptors (as PyNN requires)")
             return w
         if self._negative_inhibition():
@@ -839,10 +1377,18 @@ class Projection:
         plasticity = st._nm(self._session.semantics, self.receptor_type) if isinstance(st, STDPMechanism) else None
         w = self._weights
         d = self._delays
-        net.connect(self.pre.label, self.post.label, self._nm_connector,
-                    weight=float(w[0]) if w.size and np.all(w == w[0]) else w,
-                    delay=float(d[0]) if d.size and np.all(d == d[0]) else d,
-                    receptor=self.receptor_type, plasticity=plasticity, label=self.label)
+        if self._parts is None:
+            net.connect(self.pre.label, self.post.label, self._nm_connector,
+                        weight=float(w[0]) if w.size and np.all(w == w[0]) else w,
+                        delay=float(d[0]) if d.size and np.all(d == d[0]) else d,
+                        receptor=self.receptor_type, plasticity=plasticity, label=self.label)
+            return
+        for lab, pre, post, sel, rp, rq in self._parts:
+            wp, dp = w[sel], d[sel]
+            net.connect(pre.label, post.label, nm.FromList(tuple(zip(rp.tolist(), rq.tolist()))),
+                        weight=float(wp[0]) if np.all(wp == wp[0]) else wp,
+                        delay=float(dp[0]) if np.all(dp == dp[0]) else dp,
+                        receptor=self.receptor_type, plasticity=plasticity, label=lab)
 
     def __len__(self):
         return int(self._pre.size)
@@ -864,9 +1410,10 @@ class Projection:
         values = {}
         for n in names:
             if n == "delay":
-                values[n] = (s.net.connectivity(self.label).delays * s.dt) if s.sim is not None else self._delays
+                values[n] = (self._gather(lambda lab: s.net.connectivity(lab).delays * s.dt)
+                             if s.sim is not None else self._delays)
             elif s.sim is not None:
-                values[n] = self._signed(s.sim.weights(self.label, format="list")[2])
+                values[n] = self._signed(self._gather(lambda lab: s.sim.weights(lab, format="list")[2]))
             else:
                 values[n] = self._signed(self._weights)
         if format == "array":
@@ -900,11 +1447,28 @@ class Projection:
         s = self._session
         if s.sim is None:
             self._weights = w
-        else:
+        elif self._parts is None:
             s.sim.set_weights(self.label, w)
+        else:
+            self._weights = w
+            for lab, _, _, sel, _, _ in self._parts:
+                s.sim.set_weights(lab, w[sel])
 
     def __repr__(self):
         return f"Projection({self.pre.label!r} → {self.post.label!r}, {len(self)} synapses, label={self.label!r})"
+
+
+def _members(group):
+    """The Populations / PopulationViews of a group, in order."""
+    return list(group.populations) if isinstance(group, Assembly) else [group]
+
+
+def _index_map(group):
+    """``(member, root index)`` of each group-local index."""
+    members = _members(group)
+    member = np.concatenate([np.full(m.size, k, dtype=np.int64) for k, m in enumerate(members)])
+    root = np.concatenate([np.asarray(m._indices, dtype=np.int64) for m in members])
+    return member, root
 
 
 # -- current sources -------------------------------------------------------------------------------------
@@ -964,7 +1528,15 @@ class _CurrentSource:
         s = self._session
         s.check_not_built(f"{type(self).__name__}.inject_into")
         pop, neurons = cells, None
-        if not isinstance(cells, Population):
+        if isinstance(cells, ID):
+            cells = cells.as_view()
+        if isinstance(cells, Assembly):
+            for member in cells.populations:
+                self.inject_into(member)
+            return
+        if isinstance(cells, PopulationView):
+            pop, neurons = cells._root, tuple(int(i) for i in cells._indices)
+        elif not isinstance(cells, Population):
             parent = getattr(cells, "parent", None)
             if not isinstance(parent, Population):
                 raise UnsupportedError(f"{type(self).__name__}.inject_into({type(cells).__name__}): give a Population of this "
@@ -1076,8 +1648,6 @@ _REFUSED = {
     "SpikeSourceGamma": "use SpikeSourceArray with times drawn by numpy, or SpikeSourcePoisson",
     "SpikeSourceInhGamma": "use SpikeSourceArray with times drawn by numpy",
     "SpikeSourcePoissonRefractory": "use SpikeSourcePoisson or SpikeSourceArray",
-    # groups
-    "PopulationView": "make separate Populations, or use FromListConnector", "Assembly": "make one Projection per Population",
     # connectors
     "FixedNumberPreConnector": "build the pairs with numpy and use FromListConnector",
     "FixedNumberPostConnector": "build the pairs with numpy and use FromListConnector",
