@@ -397,7 +397,33 @@ _CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, Izhikevic
 
 
 # -- populations ---------------------------------------------------------------------------------
-class Population:
+class _Cells:
+    """What Population and PopulationView share: indexing into views and IDs, iteration, sampling,
+    ``+`` into an Assembly (subclasses give ``_root`` and ``_indices``)."""
+
+    def __getitem__(self, index):
+        """An int: that cell's ID (PyNN's); a slice, index list/array or boolean mask: a PopulationView."""
+        return _getitem(self, index)
+
+    def __iter__(self):
+        return (ID(self._root, int(i)) for i in self._indices)
+
+    def sample(self, n, rng=None):
+        """``n`` cells drawn as PyNN draws them (``rng.permutation``, the first n), as a PopulationView."""
+        return _sample(self, n, rng)
+
+    def __add__(self, other):
+        """Population/PopulationView/Assembly + ... makes an Assembly, as in PyNN."""
+        if isinstance(other, Assembly):
+            return Assembly(self, *other.populations)
+        return Assembly(self, other)
+
+    def id_to_index(self, id):
+        """neuromorph's cell IDs are the neuron indices of the Population."""
+        return _id_to_index(self, id)
+
+
+class Population(_Cells):
     """PyNN's Population: ``size`` cells of one type, ``initial_values`` (scalars, arrays or
     RandomDistributions), ``label``."""
 
@@ -628,27 +654,6 @@ class Population:
     def _indices(self):
         return np.arange(self.size)
 
-    def __getitem__(self, index):
-        """An int: that cell's ID (PyNN's); a slice, index list/array or boolean mask: a PopulationView."""
-        return _getitem(self, index)
-
-    def __iter__(self):
-        return (ID(self._root, int(i)) for i in self._indices)
-
-    def sample(self, n, rng=None):
-        """``n`` cells drawn as PyNN draws them (``rng.permutation``, the first n), as a PopulationView."""
-        return _sample(self, n, rng)
-
-    def __add__(self, other):
-        """Population/PopulationView/Assembly + ... makes an Assembly, as in PyNN."""
-        if isinstance(other, Assembly):
-            return Assembly(self, *other.populations)
-        return Assembly(self, other)
-
-    def id_to_index(self, id):
-        """neuromorph's cell IDs are the neuron indices of the Population."""
-        return _id_to_index(self, id)
-
     def inject(self, current_source):
         """PyNN's ``Population.inject(source)``: the same as ``source.inject_into(population)``."""
         if not isinstance(current_source, _CurrentSource):
@@ -757,7 +762,7 @@ def _id_to_index(group, id):
     return out[0] if np.ndim(id) == 0 else np.asarray(out)
 
 
-class PopulationView:
+class PopulationView(_Cells):
     """PyNN's PopulationView: neurons ``selector`` (a slice, index list/array or boolean mask) of
     ``parent`` (a Population or another view). As in PyNN, index arrays are sorted and duplicates
     dropped; view-local index i is parent index ``mask[i]``. Projections, record/get_data,
@@ -822,23 +827,6 @@ class PopulationView:
     def all_cells(self):
         """The cells' IDs: their indices in the root Population."""
         return self._indices.copy()
-
-    def id_to_index(self, id):
-        return _id_to_index(self, id)
-
-    def __getitem__(self, index):
-        return _getitem(self, index)
-
-    def __iter__(self):
-        return (ID(self._root, int(i)) for i in self._indices)
-
-    def sample(self, n, rng=None):
-        return _sample(self, n, rng)
-
-    def __add__(self, other):
-        if isinstance(other, Assembly):
-            return Assembly(self, *other.populations)
-        return Assembly(self, other)
 
     # acting on the parent's neurons ------------------------------------------------------------------
     def record(self, variables, to_file=None, sampling_interval=None):
