@@ -14,7 +14,7 @@ from .network import Network, Population, Projection
 from .mechanisms import (SAL, AstrocyteLR1994, Astrocytes, EscapeNoise, SlowInwardCurrent, STDPGate,
                          SynapticGain, SynapticScaling, ThresholdAdaptation, WeightFactorCalibration)
 from .numerics import PROFILES
-from .plasticity import (STDP, Additive, AdditiveWeightDependence, Multiplicative,
+from .plasticity import (STDP, Additive, AdditiveWeightDependence, Multiplicative, TsodyksMarkram,
                          MultiplicativeWeightDependence, SpikeNearestPairRule, SpikePairRule)
 from .simulation import BACKENDS, Simulation, build, load, simulate
 
@@ -39,7 +39,7 @@ __all__ = [
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",
-    "MultiplicativeWeightDependence", "build", "simulate", "load", "Simulation", "BACKENDS", "PROFILES",
+    "MultiplicativeWeightDependence", "TsodyksMarkram", "build", "simulate", "load", "Simulation", "BACKENDS", "PROFILES",
     "SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "AstrocyteLR1994", "Astrocytes",
     "SlowInwardCurrent", "SynapticGain", "STDPGate", "SAL", "EscapeNoise",
     "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",

@@ -48,7 +48,7 @@ _GROUPS = {  # $defs that accept any of several registered types
     "weight_dependence": ("WeightDependence",), "coupling": ("SlowInwardCurrent", "SynapticGain", "STDPGate"),
     "extension": ("SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "Astrocytes", "SAL",
                   "CurrentSource"),
-    "plasticity": ("STDP",),
+    "plasticity": ("STDP", "TsodyksMarkram"),
 }
 
 

@@ -123,3 +123,53 @@ class STDP:
             raise ValidationError(f"STDP: timing={self.timing!r} is not a timing rule; use nm.SpikePairRule or nm.SpikeNearestPairRule")
         if not isinstance(self.weight, WeightDependence):
             raise ValidationError(f"STDP: weight={self.weight!r} is not a weight dependence; use nm.Additive or nm.Multiplicative")
+
+
+@description_type
+@dataclass(frozen=True)
+class TsodyksMarkram:
+    """Tsodyks–Markram short-term plasticity (PyNN's ``TsodyksMarkramSynapse``, NEST's
+    ``tsodyks_synapse``): a pre spike transmits ``weight·u·x``, where ``u`` (utilisation) jumps
+    by ``U·(1 − u)`` at each spike and decays to 0 with ``tau_facil``, and ``x`` (available
+    resources) loses the transmitted fraction ``u·x`` into the active pool ``y``, which decays with
+    the post cell's ``tau_syn`` (of the projection's receptor) and recovers into ``x`` with
+    ``tau_rec``. ``tau_facil = 0``: no facilitation (``u = U`` at every spike). Initial state
+    ``u = 0, x = 1, y = 0``; the state is updated only at the synapse's pre spikes (exact solution
+    of the linear ODEs between them). ``U`` in (0, 1]; time constants in ms. The stored weight does
+    not change.
+    """
+
+    U: float = 0.5
+    tau_rec: float = 100.0
+    tau_facil: float = 0.0
+    is_plasticity = True   # accepted by Network.connect(plasticity=...)
+
+    def __post_init__(self):
+        owner = "TsodyksMarkram"
+        object.__setattr__(self, "U", number(owner, "U", self.U, 0.0, 1.0, strict_lo=True,
+                                             why="U is the fraction of resources used by a spike, in (0, 1]"))
+        object.__setattr__(self, "tau_rec", number(owner, "tau_rec", self.tau_rec, MIN_TAU, MAX_TAU, "ms",
+                                                   why="time constants are bounded (docs/schema.md)"))
+        tau_facil = number(owner, "tau_facil", self.tau_facil, 0.0, MAX_TAU, "ms",
+                           why="0 switches facilitation off; time constants are bounded (docs/schema.md)")
+        if 0.0 < tau_facil < MIN_TAU:
+            raise ValidationError(f"{owner}: tau_facil={tau_facil} ms must be 0 (no facilitation) or >= {MIN_TAU:g} ms")
+        object.__setattr__(self, "tau_facil", tau_facil)
+
+    def tau_psc(self, celltype, receptor: str, projection: str) -> float:
+        """NEST's ``tau_psc`` for a projection onto ``celltype`` through ``receptor``: the cell's
+        tau_syn_E / tau_syn_I, as PyNN copies it. Refused (UnsupportedError) for a cell without one
+        and when it equals ``tau_rec`` (tsodyks_synapse divides by their difference)."""
+        from .errors import UnsupportedError
+        name = "tau_syn_E" if receptor == "excitatory" else "tau_syn_I"
+        tau = getattr(celltype, name, None)
+        if tau is None:
+            raise UnsupportedError(
+                f"projection {projection!r}: TsodyksMarkram onto {type(celltype).__name__}, which has no {name}: NEST's "
+                "tsodyks_synapse takes tau_psc from the post cell's synaptic time constant (PyNN copies tau_syn_E/I); "
+                "use a cell with exponential or alpha synapses such as IF_curr_exp")
+        if float(tau) == self.tau_rec:
+            raise UnsupportedError(
+                f"projection {projection!r}: TsodyksMarkram tau_rec={self.tau_rec} ms equals the post cell's {name}: "
+                "NEST's tsodyks_synapse divides by tau_psc − tau_rec (it transmits NaN); change one of them slightly")
+        return float(tau)

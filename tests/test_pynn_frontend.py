@@ -385,7 +385,7 @@ def test_set_weight_between_runs_changes_the_response(backend):
 @pytest.mark.parametrize("make,name", [
     (lambda: fe.IF_cond_alpha(), "IF_cond_alpha"),
     (lambda: fe.SpikeSourceGamma(), "SpikeSourceGamma"),
-    (lambda: fe.TsodyksMarkramSynapse(U=0.5), "TsodyksMarkramSynapse"),
+    (lambda: fe.StochasticTsodyksMarkramSynapse(U=0.5), "StochasticTsodyksMarkramSynapse"),
     (lambda: fe.FixedNumberPreConnector(3), "FixedNumberPreConnector"),
     (lambda: fe.GSLRNG(1), "GSLRNG"),
     (lambda: fe.RandomDistribution("gamma", (1.0, 1.0)), "gamma"),

@@ -89,6 +89,8 @@ def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
             # NEST native synapse types take the weight in NEST units (pA; PyNN only applies the
             # IF_curr_delta receptor_scale of 1e-3), while PyNN's standard types multiply by 1000
             factor = scale * sign * 1000.0
+    elif type(st).__name__ == "TsodyksMarkram":
+        synapse = _tsodyks_markram(sim, simulator, st, post_type, proj)
     else:
         raise UnsupportedError(f"{type(st).__name__} is unsupported on backend 'pynn:{simulator}': no PyNN lowering exists; use backend='torch'")
     rows = connection_list(conn, net.dt, factor)
@@ -96,6 +98,15 @@ def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
     p = sim.Projection(pops[proj.pre], pops[proj.post], connector, synapse,
                        receptor_type=proj.receptor, label=proj.label)
     return LoweredProjection(p, scale, sign, native, delta_post)
+
+
+def _tsodyks_markram(sim, simulator, st, post_type, proj):
+    """PyNN's TsodyksMarkramSynapse (pyNN.nest: NEST tsodyks_synapse, weights ×1000, tau_psc
+    copied by PyNN from the post cell's tau_syn of the receptor)."""
+    if simulator != "nest":   # the capability tables refuse it first, with the reason
+        raise UnsupportedError(f"TsodyksMarkram is unsupported on backend 'pynn:{simulator}'; use backend='pynn:nest' or 'torch'")
+    st.tau_psc(post_type, proj.receptor, proj.label)   # refuses what NEST cannot take (PyNN copies tau_psc itself)
+    return sim.TsodyksMarkramSynapse(U=st.U, tau_rec=st.tau_rec, tau_facil=st.tau_facil)
 
 
 def _stdp(sim, simulator, st, scale, sign, delta_post, dt=1.0):

@@ -7,9 +7,10 @@ from neuromorph.capabilities import Capability, emulated, native, unsupported
 from neuromorph.cells import recordables
 from neuromorph.connectors import Connector
 from neuromorph.numerics import get_profile
-from neuromorph.plasticity import SpikeNearestPairRule, SpikePairRule
+from neuromorph.plasticity import SpikeNearestPairRule, SpikePairRule, TsodyksMarkram
 from neuromorph.registry import DESCRIPTION_TYPES
 
+from .plasticity import PLASTICITY
 from .plasticity.conventions import CONVENTIONS
 from .plasticity.weight_dependence import WEIGHT_DEPENDENCES
 from .registry import CELLS, cell_capabilities
@@ -48,6 +49,12 @@ def capabilities(variant=None, numerics: str | None = None) -> dict[str, Capabil
         table["STDP:w_min>0"] = unsupported("NEST's stdp_synapse has no lower weight bound (w_min must be 0)") if nest else native()
         table["STDP:negative amplitude"] = native()
         table["STDP:inhibitory"] = native()
+    table["TsodyksMarkram"] = (
+        native("NEST tsodyks_synapse equations (u, x, y propagated exactly between pre spikes, tau_psc = the post "
+               "cell's tau_syn of the receptor), state in float64")
+        if (TsodyksMarkram, profile.arithmetic) in PLASTICITY else
+        unsupported(f"no fixed-point lowering: sPyNNaker 7.4.1 has no Tsodyks–Markram synapse for its current-based "
+                    f"cells, so numerics={profile.name!r} has nothing to reproduce; use numerics='exact' or 'spinnaker-float'"))
     here = {"spikes"} | {v for (t, c, a) in CELLS if (c, a) == (profile.convention, profile.arithmetic)
                          for v in recordables(t)}
     for v in sorted(here | {v for (t, c, a) in CELLS for v in recordables(t)}):

@@ -263,6 +263,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 pp = lowering(proj.label, table, proj.plasticity, self.profile, self.dt, self.batch, self.device,
                               self.dtype, shift)
                 pp.post_label = proj.post
+                if hasattr(pp, "bind"):   # lowerings that need the target cell (short-term plasticity's tau_psc)
+                    pp.bind(net.populations[proj.post].celltype, proj.receptor)
                 self.plastic[proj.label] = pp
             else:
                 dense = table.wants_dense() or (proj.label in trainable and table.single_delay is not None

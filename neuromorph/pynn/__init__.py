@@ -45,7 +45,7 @@ __all__ = [
     "Population", "PopulationView", "Assembly", "ID", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
-    "StaticSynapse", "STDPMechanism", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
+    "StaticSynapse", "STDPMechanism", "TsodyksMarkramSynapse", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
     "RandomDistribution", "NumpyRNG", "UnsupportedError",
     "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
 ]
@@ -1215,9 +1215,23 @@ class STDPMechanism:
         return nm.STDP(timing, weight)
 
 
+class TsodyksMarkramSynapse:
+    """PyNN's TsodyksMarkramSynapse (short-term depression and facilitation; NEST's
+    ``tsodyks_synapse``, whose ``tau_psc`` is the post cell's ``tau_syn`` of the receptor):
+    ``U`` in (0, 1], ``tau_rec`` and ``tau_facil`` [ms] (``tau_facil=0``: no facilitation)."""
+
+    def __init__(self, weight=0.0, delay=None, U=0.5, tau_rec=100.0, tau_facil=0.0):
+        self.rule = nm.TsodyksMarkram(U=U, tau_rec=tau_rec, tau_facil=tau_facil)   # validated here
+        self.weight, self.delay = weight, delay
+
+    def _nm(self, semantics, receptor):
+        return self.rule
+
+
 # -- projections ---------------------------------------------------------------------------------------
 class Projection:
-    """PyNN's Projection: ``connector`` and ``synapse_type`` (StaticSynapse or STDPMechanism)
+    """PyNN's Projection: ``connector`` and ``synapse_type`` (StaticSynapse, STDPMechanism or
+    TsodyksMarkramSynapse)
     from ``presynaptic_population`` to ``postsynaptic_population`` on ``receptor_type``."""
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None, source=None,
@@ -1231,9 +1245,9 @@ class Projection:
                                    "(supported: OneToOneConnector, AllToAllConnector, FromListConnector, FixedProbabilityConnector); "
                                    "build the pairs with numpy and use FromListConnector")
         synapse_type = synapse_type if synapse_type is not None else StaticSynapse()
-        if not isinstance(synapse_type, (StaticSynapse, STDPMechanism)):
+        if not isinstance(synapse_type, (StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)):
             raise UnsupportedError(f"Projection: synapse type {type(synapse_type).__name__} is not supported by neuromorph.pynn "
-                                   "(supported: StaticSynapse, STDPMechanism)")
+                                   "(supported: StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)")
         if source is not None or space is not None:
             raise UnsupportedError("Projection(source=..., space=...): not supported by neuromorph.pynn")
         receptor = receptor_type or "excitatory"
@@ -1362,7 +1376,8 @@ class Projection:
 
     def _connect(self, net):
         st = self.synapse_type
-        plasticity = st._nm(self._session.semantics, self.receptor_type) if isinstance(st, STDPMechanism) else None
+        plasticity = (st._nm(self._session.semantics, self.receptor_type)
+                      if isinstance(st, (STDPMechanism, TsodyksMarkramSynapse)) else None)
         w = self._weights
         d = self._delays
         if self._parts is None:
@@ -1647,7 +1662,6 @@ _REFUSED = {
     "FromFileConnector": "read the file with numpy and use FromListConnector",
     "ArrayConnector": "use FromListConnector", "CSAConnector": "use FromListConnector", "CloneConnector": "use FromListConnector",
     # synapses and plasticity
-    "TsodyksMarkramSynapse": "short-term plasticity is not modelled; use StaticSynapse or STDPMechanism",
     "ElectricalSynapse": "gap junctions are not modelled", "SimpleStochasticSynapse": "use StaticSynapse",
     "StochasticTsodyksMarkramSynapse": "use StaticSynapse", "MultiQuantalSynapse": "use StaticSynapse",
     "Vogels2011Rule": "use STDPMechanism with SpikePairRule", "SpikePairRuleMultiplicative": "use SpikePairRule",
