@@ -401,6 +401,18 @@ class _Cells:
     """What Population and PopulationView share: indexing into views and IDs, iteration, sampling,
     ``+`` into an Assembly (subclasses give ``_root`` and ``_indices``)."""
 
+    def __len__(self):
+        return self.size
+
+    @property
+    def local_size(self):
+        return self.size
+
+    @property
+    def all_cells(self):
+        """The cells' IDs: their indices in the root Population (neuromorph has no global cell ids)."""
+        return self._indices.copy()
+
     def __getitem__(self, index):
         """An int: that cell's ID (PyNN's); a slice, index list/array or boolean mask: a PopulationView."""
         return _getitem(self, index)
@@ -465,18 +477,6 @@ class Population(_Cells):
         out = {k: v for k, v in self.celltype.default_initial_values.items() if not k.startswith("isyn")}
         out.update(self._init)
         return {k: (v if np.ndim(v) == 0 else tuple(np.asarray(v, dtype=float))) for k, v in out.items()}
-
-    def __len__(self):
-        return self.size
-
-    @property
-    def local_size(self):
-        return self.size
-
-    @property
-    def all_cells(self):
-        """Neuron indices 0..size−1 (neuromorph has no global cell ids)."""
-        return np.arange(self.size)
 
     def initialize(self, **initial_values):
         """Initial state variables (``v`` mV, ``u`` for Izhikevich): scalars, ``[size]`` arrays or
@@ -815,18 +815,6 @@ class PopulationView(_Cells):
 
     def index_in_grandparent(self, indices):
         return self._indices[indices]
-
-    def __len__(self):
-        return self.size
-
-    @property
-    def local_size(self):
-        return self.size
-
-    @property
-    def all_cells(self):
-        """The cells' IDs: their indices in the root Population."""
-        return self._indices.copy()
 
     # acting on the parent's neurons ------------------------------------------------------------------
     def record(self, variables, to_file=None, sampling_interval=None):
