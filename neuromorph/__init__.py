@@ -6,7 +6,7 @@
 Imports no backend at import time; ``nm.build(net, backend=...)`` loads the one asked for.
 """
 from .cells import IF_cond_exp, IF_curr_alpha, IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson
-from .connectors import AllToAll, FixedProbability, FromList, OneToOne
+from .connectors import AllToAll, FixedNumberPost, FixedNumberPre, FixedProbability, FixedTotalNumber, FromList, OneToOne
 from .current_sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
 from .errors import (BackendUnavailableError, NeuromorphError, SimulationError, SpinnakerWarning, UnsupportedError,
                      ValidationError)
@@ -37,7 +37,7 @@ def from_nir(graph, dt=1.0, nir_dt=None, discretization=None, seed=None, record=
 __all__ = [
     "Network", "Population", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
     "SpikeSourceArray",
-    "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "STDP",
+    "SpikeSourcePoisson", "OneToOne", "AllToAll", "FromList", "FixedProbability", "FixedNumberPre", "FixedNumberPost", "FixedTotalNumber", "STDP",
     "SpikePairRule", "SpikeNearestPairRule", "Additive", "Multiplicative", "AdditiveWeightDependence",
     "MultiplicativeWeightDependence", "TsodyksMarkram", "build", "simulate", "load", "Simulation", "BACKENDS", "PROFILES",
     "SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "AstrocyteLR1994", "Astrocytes",

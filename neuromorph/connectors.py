@@ -202,3 +202,208 @@ def _grown(a: np.ndarray, n: int, cap: int) -> np.ndarray:
     out = np.empty(cap, dtype=a.dtype)
     out[:n] = a[:n]
     return out
+
+
+# -- fixed-number connectors -------------------------------------------------------------------
+# PyNN's FixedNumberPre/Post and FixedTotalNumber, drawn by neuromorph (not PyNN's draw) from the
+# connector's seed or the network seed, vectorised: a chunk of rows (CHUNK numbers) at a time.
+# Without replacement a row's k values are drawn by rejection: k uniform integers, the repeated
+# ones redrawn until all differ. The procedure commutes with any relabelling of the candidates, so
+# every k-subset is equally likely; when k is more than half the candidates the excluded ones are
+# drawn that way instead (so a redraw always succeeds with probability ≥ 1/2).
+
+def _distinct_rows(rng, rows: int, m: int, k: int) -> np.ndarray:
+    """``[rows, k]``: each row k different integers in [0, m), sorted, every k-subset equally
+    likely (k ≤ m)."""
+    a = rng.integers(0, m, size=(rows, k), dtype=np.int64)
+    if rows == 1:  # one long row (FixedTotalNumber): keep the distinct values, merge the redraws in
+        u = _sorted_distinct(a[0])
+        while u.size < k:
+            new = _sorted_distinct(rng.integers(0, m, size=k - u.size, dtype=np.int64))
+            at = np.searchsorted(u, new)
+            new = new[(at == u.size) | (u[np.minimum(at, u.size - 1)] != new)]
+            u = np.concatenate([u, new])
+            u.sort(kind="stable")  # two sorted runs: a linear merge
+        return u[None, :]
+    a.sort(axis=1)
+    which = np.arange(rows)
+    sub = a
+    while k > 1:
+        dup = sub[:, 1:] == sub[:, :-1]
+        bad = dup.any(axis=1)
+        if not bad.any():
+            break
+        which, sub, dup = which[bad], sub[bad], dup[bad]
+        tail = sub[:, 1:]
+        tail[dup] = rng.integers(0, m, size=int(dup.sum()), dtype=np.int64)
+        sub.sort(axis=1)
+        a[which] = sub
+    return a
+
+
+def _sorted_distinct(a: np.ndarray) -> np.ndarray:
+    a.sort()  # (np.unique is many times slower on numpy 2 for 1e7 values)
+    return a[np.concatenate([[True], a[1:] != a[:-1]])] if a.size else a
+
+
+def _choose_rows(rng, rows: int, m: int, k: int, replace: bool) -> np.ndarray:
+    """``[rows, k]`` integers in [0, m): independent uniform draws with replacement, else each
+    row a uniform k-subset (sorted)."""
+    if replace:
+        return rng.integers(0, m, size=(rows, k), dtype=np.int64)
+    if 2 * k <= m:
+        return _distinct_rows(rng, rows, m, k)
+    excluded = _distinct_rows(rng, rows, m, m - k)
+    keep = np.ones((rows, m), dtype=bool)
+    keep[np.arange(rows)[:, None], excluded] = False
+    return np.nonzero(keep)[1].reshape(rows, k)
+
+
+def _fixed_number(owner, n, n_rows, n_cand, no_self, replace, seed, row_name, cand_name):
+    """``[n_rows, n]`` candidate indices per row (row i never gets candidate i when ``no_self``)."""
+    m = n_cand - 1 if no_self else n_cand
+    if n and m <= 0:
+        raise ValidationError(f"{owner}: n={n} but there are no {cand_name} neurons to choose from"
+                              + (" (self connections excluded)" if no_self else ""))
+    if not replace and n > m:
+        raise ValidationError(
+            f"{owner}: n={n} is more than the {m} {cand_name} neurons to choose from without replacement"
+            + (" (self connections excluded)" if no_self else "")
+            + "; use a smaller n or with_replacement=True (which may connect a pair more than once)")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_rows, n), dtype=np.int64)
+    step = max(1, CHUNK // max(1, m if not replace and 2 * n > m else n))
+    for r0 in range(0, n_rows, step):
+        r1 = min(n_rows, r0 + step)
+        block = _choose_rows(rng, r1 - r0, m, n, replace)
+        if no_self:  # candidates 0..m-1 skip the row's own index
+            block += block >= np.arange(r0, r1, dtype=np.int64)[:, None]
+        out[r0:r1] = block
+    return out
+
+
+def _check_n(owner, n):
+    return integer(owner, "n", n, 0, 2 ** 62, why="the number of connections cannot be negative")
+
+
+@description_type
+@dataclass(frozen=True)
+class FixedNumberPre(Connector):
+    """Each post neuron receives exactly ``n`` connections from pre neurons chosen uniformly at
+    random (PyNN's FixedNumberPreConnector). Without replacement the n are different neurons (n
+    larger than the pre population is refused); with replacement they are independent draws, so a
+    pair may be connected more than once (each a synapse of its own). ``allow_self_connections``
+    False (same population) excludes i→i. ``seed=None``: drawn from the network seed."""
+
+    n: int = 1
+    seed: int | None = None
+    allow_self_connections: bool = True
+    with_replacement: bool = False
+
+    def __post_init__(self):
+        _fixed_init(self, "FixedNumberPre")
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        no_self = same_population and not self.allow_self_connections
+        pre = _fixed_number("FixedNumberPre", self.n, n_post, n_pre, no_self, self.with_replacement,
+                            self.seed if self.seed is not None else seed, "post", "pre")
+        pre = pre.reshape(-1)
+        post = np.repeat(np.arange(n_post, dtype=np.int64), self.n)
+        # drawn post by post: a stable sort by pre gives (pre, post) order (radix sort below 2^16)
+        order = np.argsort(pre.astype(np.uint16) if n_pre <= 1 << 16 else pre, kind="stable")
+        return pre[order], post[order], None, None
+
+    def expected_size(self, n_pre, n_post, same_population):
+        return self.n * n_post
+
+    @property
+    def sorted_pairs(self):  # sorted by (pre, post); repeats only with replacement
+        return not self.with_replacement
+
+    def max_fan_in(self, n_pre, n_post, same_population, seed):
+        return self.n if n_post else 0
+
+
+@description_type
+@dataclass(frozen=True)
+class FixedNumberPost(Connector):
+    """Each pre neuron makes exactly ``n`` connections onto post neurons chosen uniformly at random
+    (PyNN's FixedNumberPostConnector); replacement, self connections and seed as FixedNumberPre."""
+
+    n: int = 1
+    seed: int | None = None
+    allow_self_connections: bool = True
+    with_replacement: bool = False
+
+    def __post_init__(self):
+        _fixed_init(self, "FixedNumberPost")
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        no_self = same_population and not self.allow_self_connections
+        post = _fixed_number("FixedNumberPost", self.n, n_pre, n_post, no_self, self.with_replacement,
+                             self.seed if self.seed is not None else seed, "pre", "post")
+        if self.with_replacement:
+            post.sort(axis=1)  # rows already sorted without replacement
+        pre = np.repeat(np.arange(n_pre, dtype=np.int64), self.n)
+        return pre, post.reshape(-1), None, None
+
+    @property
+    def sorted_pairs(self):  # sorted by (pre, post); repeats only with replacement
+        return not self.with_replacement
+
+    def expected_size(self, n_pre, n_post, same_population):
+        return self.n * n_pre
+
+
+@description_type
+@dataclass(frozen=True)
+class FixedTotalNumber(Connector):
+    """Exactly ``n`` connections in all, pairs chosen uniformly among the allowed (pre, post)
+    pairs (PyNN's FixedTotalNumberConnector). With replacement (the default, as PyNN) the n pairs
+    are independent draws and a pair may repeat; without, they are n different pairs (n above the
+    number of pairs is refused). ``allow_self_connections`` False (same population) excludes i→i —
+    PyNN 0.13 accepts the flag but ignores it; neuromorph honours it."""
+
+    n: int = 1
+    seed: int | None = None
+    allow_self_connections: bool = True
+    with_replacement: bool = True
+
+    def __post_init__(self):
+        _fixed_init(self, "FixedTotalNumber")
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        no_self = same_population and not self.allow_self_connections
+        width = n_post - 1 if no_self else n_post  # candidate posts per pre neuron
+        pairs = n_pre * width
+        if self.n and pairs <= 0:
+            raise ValidationError(f"FixedTotalNumber: n={self.n} but there are no (pre, post) pairs to choose from")
+        if not self.with_replacement and self.n > pairs:
+            raise ValidationError(
+                f"FixedTotalNumber: n={self.n} is more than the {pairs:,} (pre, post) pairs to choose from without replacement"
+                + (" (self connections excluded)" if no_self else "") + "; use a smaller n or with_replacement=True")
+        if not self.n:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), None, None
+        rng = np.random.default_rng(self.seed if self.seed is not None else seed)
+        flat = _choose_rows(rng, 1, pairs, self.n, self.with_replacement)[0]
+        if self.with_replacement:
+            flat.sort()
+        pre, post = np.divmod(flat, width)
+        if no_self:
+            post += post >= pre
+        return pre, post, None, None
+
+    @property
+    def sorted_pairs(self):  # sorted by (pre, post); repeats only with replacement
+        return not self.with_replacement
+
+    def expected_size(self, n_pre, n_post, same_population):
+        return self.n
+
+
+def _fixed_init(self, owner):
+    object.__setattr__(self, "n", _check_n(owner, self.n))
+    if self.seed is not None:
+        object.__setattr__(self, "seed", _seed(owner, "seed", self.seed))
+    for name in ("allow_self_connections", "with_replacement"):
+        object.__setattr__(self, name, boolean(owner, name, getattr(self, name)))

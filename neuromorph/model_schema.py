@@ -32,6 +32,9 @@ _SPECIAL = {  # fields whose annotation does not say their JSON shape
     ("Astrocytes", "size"): {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
     ("FixedProbability", "seed"): {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1},
     ("FixedProbability", "p"): {"type": "number", "minimum": 0, "maximum": 1},
+    **{(k, f): spec for k in ("FixedNumberPre", "FixedNumberPost", "FixedTotalNumber")
+       for f, spec in (("seed", {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1}),
+                       ("n", {"type": "integer", "minimum": 0}))},
     **{(k, "neurons"): {"type": "array", "items": {"type": "integer", "minimum": 0}}
        for k in ("DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource")},
     ("StepCurrentSource", "times"): {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_TIME}},

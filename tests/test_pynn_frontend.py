@@ -386,7 +386,7 @@ def test_set_weight_between_runs_changes_the_response(backend):
     (lambda: fe.IF_cond_alpha(), "IF_cond_alpha"),
     (lambda: fe.SpikeSourceGamma(), "SpikeSourceGamma"),
     (lambda: fe.StochasticTsodyksMarkramSynapse(U=0.5), "StochasticTsodyksMarkramSynapse"),
-    (lambda: fe.FixedNumberPreConnector(3), "FixedNumberPreConnector"),
+    (lambda: fe.SmallWorldConnector(0.5, 0.1), "SmallWorldConnector"),
     (lambda: fe.GSLRNG(1), "GSLRNG"),
     (lambda: fe.RandomDistribution("gamma", (1.0, 1.0)), "gamma"),
     (lambda: fe.HH_cond_exp, "HH_cond_exp"),

@@ -268,7 +268,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 self.plastic[proj.label] = pp
             else:
                 dense = table.wants_dense() or (proj.label in trainable and table.single_delay is not None
-                                                and table.n_pre * table.n_post <= DENSE_MAX)
+                                                and table.n_pre * table.n_post <= DENSE_MAX and not table.repeated_pairs())
                 self.static[proj.label] = _StaticSynapses(table, self.device, self.dtype, dense, self.fixed)
         #: fixed point: (post label, receptor index) -> ring-buffer shift ``[1 or batch, 1]`` int64
         self.shifts: dict[tuple[str, int], torch.Tensor] = {}

@@ -141,7 +141,20 @@ class SynapseTable:
         if self.single_delay is None or self.nsyn == 0:
             return False
         size = self.n_pre * self.n_post
-        return size <= DENSE_SMALL or (self.density >= DENSE_FRACTION and size <= DENSE_MAX)
+        dense = size <= DENSE_SMALL or (self.density >= DENSE_FRACTION and size <= DENSE_MAX)
+        return dense and not self.repeated_pairs()
+
+    def repeated_pairs(self) -> bool:
+        """Whether a (pre, post) pair has more than one synapse (FixedNumberPre/Post/TotalNumber
+        with replacement): a dense [n_pre, n_post] matrix would keep only one of them."""
+        if self.nsyn < 2:
+            return False
+        keys = self.pre_np * self.n_post + self.post_np
+        step = np.diff(keys)
+        if np.all(step > 0):
+            return False
+        keys = np.sort(keys)
+        return bool(np.any(keys[1:] == keys[:-1]))
 
 
 class RingBuffers:

@@ -45,6 +45,7 @@ __all__ = [
     "Population", "PopulationView", "Assembly", "ID", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
     "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
+    "FixedNumberPreConnector", "FixedNumberPostConnector", "FixedTotalNumberConnector",
     "StaticSynapse", "STDPMechanism", "TsodyksMarkramSynapse", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
     "RandomDistribution", "NumpyRNG", "UnsupportedError",
     "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
@@ -1123,6 +1124,54 @@ class FixedProbabilityConnector(_Connector):
         return nm.FixedProbability(self.p_connect, seed=seed, allow_self_connections=self.allow_self_connections), None
 
 
+class _FixedNumberConnector(_Connector):
+    """PyNN's fixed-number connectors, drawn by neuromorph's connector of the same name from the
+    seed of ``rng`` (a NumpyRNG; without one, from the setup seed) — not PyNN's draw."""
+
+    _with_replacement = False
+
+    def __init__(self, n, allow_self_connections=True, with_replacement=None, location_selector=None,
+                 rng=None, safe=True, callback=None):
+        name = type(self).__name__
+        if rng is not None and not isinstance(rng, NumpyRNG):
+            raise UnsupportedError(f"{name}(rng={type(rng).__name__}): use neuromorph.pynn.NumpyRNG(seed=...)")
+        if isinstance(n, RandomDistribution):
+            raise UnsupportedError(f"{name}(n=RandomDistribution(...)): a random number of connections per neuron is not "
+                                   "supported by neuromorph.pynn; give an integer n, or build the pairs with numpy and use FromListConnector")
+        if isinstance(allow_self_connections, str):
+            raise UnsupportedError(f"{name}(allow_self_connections={allow_self_connections!r}): only True or False is supported "
+                                   "by neuromorph.pynn; build the pairs with numpy and use FromListConnector")
+        if location_selector is not None:
+            raise UnsupportedError(f"{name}(location_selector=...): multi-compartment cells are not supported by neuromorph.pynn")
+        self.n, self.allow_self_connections, self.rng = n, allow_self_connections, rng
+        self.with_replacement = self._with_replacement if with_replacement is None else with_replacement
+        self._nm(1, 1, False, 0)  # validate now, with the description's messages
+
+    def _nm(self, n_pre, n_post, same, seed):
+        if self.rng is not None and self.rng.seed is not None:
+            seed = int(self.rng.seed)
+        return self._type(self.n, seed=seed, allow_self_connections=self.allow_self_connections,
+                          with_replacement=self.with_replacement), None
+
+
+class FixedNumberPreConnector(_FixedNumberConnector):
+    """Each post neuron gets exactly ``n`` pre neurons (neuromorph's FixedNumberPre); without
+    replacement n above the pre population is refused (PyNN would repeat whole populations)."""
+    _type = nm.FixedNumberPre
+
+
+class FixedNumberPostConnector(_FixedNumberConnector):
+    """Each pre neuron connects to exactly ``n`` post neurons (neuromorph's FixedNumberPost)."""
+    _type = nm.FixedNumberPost
+
+
+class FixedTotalNumberConnector(_FixedNumberConnector):
+    """Exactly ``n`` connections in all (neuromorph's FixedTotalNumber); with replacement by
+    default as PyNN; ``allow_self_connections=False`` is honoured (PyNN 0.13 ignores it)."""
+    _type = nm.FixedTotalNumber
+    _with_replacement = True
+
+
 class FromListConnector(_Connector):
     """``(i, j[, values...])`` rows; ``column_names`` names the value columns (default: weight,
     delay for 4-column rows, weight for 3)."""
@@ -1230,7 +1279,8 @@ class Projection:
         postsynaptic_population = _group("Projection", postsynaptic_population, s)
         if not isinstance(connector, _Connector):
             raise UnsupportedError(f"Projection: connector {type(connector).__name__} is not supported by neuromorph.pynn "
-                                   "(supported: OneToOneConnector, AllToAllConnector, FromListConnector, FixedProbabilityConnector); "
+                                   "(supported: OneToOneConnector, AllToAllConnector, FromListConnector, FixedProbabilityConnector, "
+                                   "FixedNumberPreConnector, FixedNumberPostConnector, FixedTotalNumberConnector); "
                                    "build the pairs with numpy and use FromListConnector")
         synapse_type = synapse_type if synapse_type is not None else StaticSynapse()
         if not isinstance(synapse_type, (StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)):
@@ -1640,9 +1690,6 @@ _REFUSED = {
     "SpikeSourceInhGamma": "use SpikeSourceArray with times drawn by numpy",
     "SpikeSourcePoissonRefractory": "use SpikeSourcePoisson or SpikeSourceArray",
     # connectors
-    "FixedNumberPreConnector": "build the pairs with numpy and use FromListConnector",
-    "FixedNumberPostConnector": "build the pairs with numpy and use FromListConnector",
-    "FixedTotalNumberConnector": "build the pairs with numpy and use FromListConnector",
     "DistanceDependentProbabilityConnector": "build the pairs with numpy and use FromListConnector",
     "DisplacementDependentProbabilityConnector": "build the pairs with numpy and use FromListConnector",
     "IndexBasedProbabilityConnector": "build the pairs with numpy and use FromListConnector",
