@@ -455,3 +455,35 @@ def test_inhibitory_stdp_with_nest_signs_identical_to_pynn_nest(backend):
     assert_same(ours["post"], theirs["post"])
     assert ours["w"] < -0.5  # the magnitude grew, and the weight reads back negative
     assert ours["w"] == pytest.approx(theirs["w"], rel=1e-12)
+
+
+
+def _three_on_one_pair(sim):
+    """Three synapses of 1.5 nA on the one pair of a 1 × 1 projection: FixedNumberPre(3) with
+    replacement has no other pre neuron to draw."""
+    a, b = sim.Population(1, sim.SpikeSourceArray(spike_times=[[5.0]])), sim.Population(1, sim.IF_curr_exp())
+    return sim.Projection(a, b, sim.FixedNumberPreConnector(3, with_replacement=True), sim.StaticSynapse(weight=1.5))
+
+
+@pytest.mark.parametrize("how,expected", [("sum", 4.5), ("min", 1.5), ("max", 1.5), ("first", 1.5), ("last", 1.5)])
+def test_projection_array_combines_repeated_pairs(how, expected):
+    """Several synapses on one (pre, post) pair fill one array entry as PyNN's multiple_synapses says."""
+    fe.setup(timestep=1.0, backend="torch", numerics="exact")
+    proj = _three_on_one_pair(fe)
+    assert len(proj.get("weight", format="list")) == 3
+    assert proj.get("weight", format="array", multiple_synapses=how)[0, 0] == expected
+
+
+@pytest.mark.skipif(not _nest_available(), reason="pyNN.nest is not importable (the [pynn] extra)")
+def test_projection_array_of_repeated_pairs_as_native_pynn_nest():
+    import pyNN.nest as native
+    native.setup(timestep=1.0, min_delay=1.0, spike_precision="on_grid")
+    try:
+        ref = _three_on_one_pair(native)
+        expected = {how: ref.get("weight", format="array", multiple_synapses=how) for how in ("sum", "min", "max", "last")}
+    finally:
+        native.end()
+    fe.setup(timestep=1.0, backend="torch", numerics="exact")
+    proj = _three_on_one_pair(fe)
+    for how, want in expected.items():
+        np.testing.assert_allclose(proj.get("weight", format="array", multiple_synapses=how), want, rtol=1e-12)

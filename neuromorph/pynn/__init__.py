@@ -1199,6 +1199,36 @@ class FromListConnector(_Connector):
         return conn, {n: a[:, 2 + k] for k, n in enumerate(self.names)}
 
 
+#: PyNN's ``Projection.get(..., multiple_synapses=)``: how synapses repeated on one (pre, post) pair
+#: (FixedNumber* connectors with replacement, FromList duplicates) fill one array entry
+_COMBINE = {"sum": np.add, "min": np.minimum, "max": np.maximum}
+
+
+def _pair_array(v: np.ndarray, pre: np.ndarray, post: np.ndarray, n_pre: int, n_post: int, how: str) -> np.ndarray:
+    """Per-synapse values ``v`` (``[..., nsyn]``) as ``[..., n_pre, n_post]``, NaN where there is no
+    synapse; repeated pairs combined as ``how`` says ("sum", "min", "max", "first", "last")."""
+    if how not in ("sum", "min", "max", "first", "last"):
+        raise ValidationError(f"Projection.get: multiple_synapses={how!r} must be one of 'sum', 'min', 'max', 'first', 'last'")
+    shape = v.shape[:-1] + (n_pre, n_post)
+    if how in _COMBINE:
+        start = {"sum": 0.0, "min": np.inf, "max": -np.inf}[how]
+        a = np.full(shape, start)
+        _COMBINE[how].at(a, (Ellipsis, pre, post), v)
+        present = np.zeros((n_pre, n_post), dtype=bool)
+        present[pre, post] = True
+        a[..., ~present] = np.nan
+        return a
+    # the first or last synapse of each pair in list order (a stable sort groups the pairs)
+    key = pre.astype(np.int64) * n_post + post
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    ends = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if how == "last" else np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    pick = order[ends]
+    a = np.full(shape, np.nan)
+    a[..., pre[pick], post[pick]] = v[..., pick]
+    return a
+
+
 class StaticSynapse:
     def __init__(self, weight=0.0, delay=None):
         self.weight, self.delay = weight, delay
@@ -1440,7 +1470,8 @@ class Projection:
     def get(self, attribute_names, format="list", gather=True, with_address=True, multiple_synapses="sum"):
         """``"weight"`` (this script's signs) and/or ``"delay"`` (ms): ``format="list"``: rows
         ``(i, j, value...)`` sorted by (i, j); ``format="array"``: ``[n_pre, n_post]``, NaN where no
-        synapse (``[batch, ...]`` of weights on a batched torch run)."""
+        synapse (``[batch, ...]`` of weights on a batched torch run), synapses repeated on one pair
+        combined as ``multiple_synapses`` says ("sum", PyNN's default, "min", "max", "first", "last")."""
         names = [attribute_names] if isinstance(attribute_names, str) else list(attribute_names)
         for n in names:
             if n not in ("weight", "delay"):
@@ -1458,12 +1489,8 @@ class Projection:
             else:
                 values[n] = self._signed(self._weights)
         if format == "array":
-            out = []
-            for n in names:
-                v = np.asarray(values[n])
-                a = np.full(v.shape[:-1] + (self.pre.size, self.post.size), np.nan)
-                a[..., self._pre, self._post] = v
-                out.append(a)
+            out = [_pair_array(np.asarray(values[n]), self._pre, self._post, self.pre.size, self.post.size,
+                               multiple_synapses) for n in names]
             return out[0] if isinstance(attribute_names, str) else out
         if any(np.ndim(values[n]) > 1 for n in names):
             raise UnsupportedError("Projection.get(format='list') of a batched run: use format='array' ([batch, n_pre, n_post])")
