@@ -23,10 +23,9 @@ as a *row*; its master population table accepts rows of at most 256 words (sPyNN
 longer than the post core's ring buffer (``delay_slots``) go to extra delayed rows, one per stage.
 
 The weight and ring-buffer checks use the weight resolution of simulators.md §9.2 (the ring-buffer
-shift per post population and receptor): for the board as sPyNNaker 7.4.1 computes it
-(``board_shift``, checked against its mapping, with its Poisson bound where delays vary); for the
-emulation as the torch ``spinnaker`` profile stores weights
-(``neuromorph.backends.torch.board.ring_buffer_shifts``). Core counts come from
+shift per post population and receptor) as sPyNNaker 7.4.1 computes it (``board_shift``, checked
+against its mapping, with its Poisson bound where delays vary); the torch ``spinnaker`` profile
+stores weights at the same shifts. Core counts come from
 ``hardware/resources.py`` (an estimate; the authoritative numbers come from sPyNNaker's own
 placement, ``sim.resources()`` after a run).
 """
@@ -279,17 +278,13 @@ def _board():
                                                           Path(backends.__file__).parent / "torch" / "board.py")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            if not all(hasattr(module, f) for f in ("ring_buffer_shifts", "ring_buffer_shift", "spikes_per_tick")):
+            if not hasattr(module, "ring_buffer_shift"):
                 raise ImportError("board.py without the shift functions")
             _BOARD = module
         except Exception:  # e.g. board.py grew package-relative imports: import it the normal way
             from neuromorph.backends.torch import board
             return board
     return _BOARD
-
-
-def _shifts(net) -> dict:
-    return _board().ring_buffer_shifts(net)
 
 
 def _plastic_w_max(proj):
@@ -585,15 +580,13 @@ def preflight(net, board: BoardProfile | str = "SpiNN-5", neurons_per_core: int 
     _check_rows(net, report, profile, npc, limits, slots)
     _check_delays(net, report, npc, slots)
     _check_s1615(net, report)
+    # the resolution sPyNNaker 7.4.1 maps with, which the torch spinnaker profile stores weights at
     poisson_keys = set()
-    if target == "board":  # the resolution sPyNNaker 7.4.1 maps with
-        report.shifts = {}
-        for key in {(p.post, p.receptor) for p in net.projections.values() if net.connectivity(p).size}:
-            report.shifts[key], poisson = board_shift(net, *key)
-            if poisson:
-                poisson_keys.add(key)
-    else:  # the torch spinnaker profile's
-        report.shifts = _shifts(net)
+    report.shifts = {}
+    for key in {(p.post, p.receptor) for p in net.projections.values() if net.connectivity(p).size}:
+        report.shifts[key], poisson = board_shift(net, *key)
+        if poisson:
+            poisson_keys.add(key)
     _check_weights(net, report, report.shifts)
     _check_ring_buffers(net, report, report.shifts, poisson_keys, emulation=(target != "board"))
     report.resources = estimate(net, profile, npc, n_boards=int(n_boards), slots=slots)

@@ -72,38 +72,3 @@ def weight_words(w, lsb: float, label: str, w_max: float):
             f"holds at most 65535 (= {0xFFFF * lsb:g} nA at this projection's resolution {lsb:g} nA, set by its rule's "
             f"w_max={w_max:g}); raise w_max or give weights up to {0xFFFF * lsb:g} nA")
     return words
-
-
-def spikes_per_tick(celltype) -> int:
-    """Source spikes per tick used by the shift computation: 1 for every source. sPyNNaker 7.4.1
-    asks the application vertex for its maximum spikes per tick, which only the Poisson machine
-    vertex implements, so a SpikeSourceArray with several spikes of one neuron at one time counts
-    1 too (checked against its virtual-board mapping; hardware/limits.py warns when such input
-    can saturate the ring buffer)."""
-    return 1
-
-
-def ring_buffer_shifts(net) -> dict[tuple[str, str], int]:
-    """Shift per (post population label, receptor), from every projection onto it.
-
-    M = Σ spt·w_max·n over incoming projections (n = largest fan-in, w_max = largest weight, for
-    STDP also the rule's w_max), floored at the single largest w_max. When the delays of an incoming
-    projection vary, sPyNNaker uses a Poisson bound instead; the engine then takes the board's shift
-    from neuromorph.hardware.limits.board_shift (this function keeps the cap M).
-    """
-    total: dict[tuple[str, str], float] = {}
-    biggest: dict[tuple[str, str], float] = {}
-    for proj in net.projections.values():
-        conn = net.connectivity(proj)
-        if not conn.size:
-            continue
-        key = (proj.post, proj.receptor)
-        n = int(conn.fan_in().max())
-        w_max = float(conn.weights.max())
-        st = proj.plasticity
-        if st is not None and hasattr(st, "weight"):
-            w_max = max(w_max, st.weight.w_max)
-        spt = spikes_per_tick(net.populations[proj.pre].celltype)
-        total[key] = total.get(key, 0.0) + spt * w_max * n
-        biggest[key] = max(biggest.get(key, 0.0), w_max)
-    return {k: ring_buffer_shift(max(total[k], biggest[k])) for k in total}

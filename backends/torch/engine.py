@@ -53,16 +53,12 @@ def _shifts_for(M: torch.Tensor) -> torch.Tensor:
 
 
 def _board_shifts(net) -> dict:
-    """(post, receptor) -> the ring-buffer shift sPyNNaker computes from the description: the cap
-    M of board.ring_buffer_shifts, or its Poisson bound where the delays of an incoming projection
-    vary (neuromorph.hardware.limits.board_shift)."""
-    shifts = board.ring_buffer_shifts(net)
-    varied = {(p.post, p.receptor) for p in net.projections.values() if np.unique(net.connectivity(p).delays).size > 1}
-    if varied & set(shifts):
-        from neuromorph.hardware.limits import board_shift
-        for key in varied & set(shifts):
-            shifts[key] = board_shift(net, *key)[0]
-    return shifts
+    """(post, receptor) -> the ring-buffer shift sPyNNaker computes from the description
+    (neuromorph.hardware.limits.board_shift: the cap M, or its Poisson bound where the delays of an
+    incoming projection vary), for every receptor that receives synapses."""
+    from neuromorph.hardware.limits import board_shift
+    keys = {(p.post, p.receptor) for p in net.projections.values() if net.connectivity(p).size}
+    return {key: board_shift(net, *key)[0] for key in keys}
 
 
 def resolve_device(device) -> torch.device:
@@ -317,8 +313,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
 
     def _set_shifts(self, keys) -> None:
         """Fixed point: the ring-buffer shift of each (post label, receptor) in ``keys`` from the
-        current host weights, per trial (simulators.md §9.2: M = Σ spikes-per-tick·w_max·fan-in over
-        the projections onto it, at least the largest w_max; 2^s > M), and the static words
+        current host weights, per trial (simulators.md §9.2: M = Σ w_max·fan-in over the projections
+        onto it — one spike per tick per source, as sPyNNaker 7.4.1 counts it — at least the largest
+        w_max; 2^s > M; the Poisson bound where delays vary), and the static words
         re-derived at it. A plastic projection's shift is fixed when it is built (its rule's w_max
         sets it); trials that would need another are refused."""
         for post, receptor in keys:
@@ -338,8 +335,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
                     if not t.nsyn:
                         continue
                     w_max = self.static[proj.label].host.max(dim=1).values
-                spt = board.spikes_per_tick(self.net.populations[proj.pre].celltype)
-                term = spt * w_max * t.max_fan_in
+                term = w_max * t.max_fan_in
                 total = term if total is None else total + term
                 biggest = w_max if biggest is None else torch.maximum(biggest, w_max)
             if total is None:   # nothing onto it but empty projections: a plastic rule's w_max sets it
