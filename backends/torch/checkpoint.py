@@ -19,6 +19,8 @@ import torch
 
 from neuromorph.errors import ValidationError
 
+from .engine import RECEPTOR_INDEX
+
 FORMAT = "neuromorph-checkpoint/1"
 _PLASTIC = ("W", "p", "last_pre", "pre_trace", "post_spiked", "post_last", "post_last_trace", "post_prev",
             "cur_last", "cur_trace", "_spiked")
@@ -146,8 +148,8 @@ def restore(sim, st: dict) -> None:
         sim._ring_cache = {}
         for label, sp in sim.static.items():
             proj = sim.net.projections[label]
-            if proj.post == post and {"excitatory": 0, "inhibitory": 1}[proj.receptor] == int(r) and sp.fixed:
-                sp.shift, sp.lsb = shift, torch.pow(2.0, (shift - 15).to(torch.float64))
+            if proj.post == post and RECEPTOR_INDEX[proj.receptor] == int(r) and sp.fixed:
+                sp.set_shift(shift, reencode=False)
     for key, b in st.get("biases", {}).items():
         _unpack(b, sim.biases[key], dev)
     for label, attrs in st["plastic"].items():

@@ -127,12 +127,14 @@ class _StaticSynapses:
         self.host = w.to(self.device, torch.float64)
         self._store(self.encode(self.host))
 
-    def set_shift(self, shift: torch.Tensor):
+    def set_shift(self, shift: torch.Tensor, reencode: bool = True):
         """Fixed point: the receptor's ring-buffer shift ``[1 or batch, 1]`` (int64); the words
-        are re-derived from the host weights, as the host does when it loads the board."""
+        are re-derived from the host weights, as the host does when it loads the board (not when
+        ``reencode`` is False: a checkpoint restores the words themselves)."""
         self.shift = shift
         self.lsb = torch.pow(2.0, (shift - 15).to(torch.float64))
-        self._store(self.encode(self.host))
+        if reencode:
+            self._store(self.encode(self.host))
 
     def encode(self, w: torch.Tensor) -> torch.Tensor:
         """Host magnitudes -> delivery values (float64): words at this shift in fixed point."""
