@@ -6,7 +6,9 @@ connection lists (deterministic inputs: SpikeSourceArray).
 """
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,38 +18,14 @@ from neuromorph.errors import UnsupportedError, ValidationError
 
 pytest.importorskip("neo", reason="Neo results need the [pynn] extra")
 
-
-@pytest.fixture(autouse=True)
-def _end():
-    yield
-    fe.end()
-
-
-def _nest_available():
-    try:
-        import pyNN.nest  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-BACKEND_PARAMS = [pytest.param("torch"), pytest.param("pynn:nest", marks=[] if _nest_available() else
-                                                      [pytest.mark.skip(reason="needs the [pynn] extra (PyNN + NEST)")])]
-
-
-def real_pynn():
-    real = pytest.importorskip("pyNN.nest", reason="needs the [pynn] extra (PyNN + NEST)")
-    warnings.simplefilter("ignore")
-    real.setup(timestep=1.0, spike_precision="on_grid")
-    return real
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the front-end tests' fixture (fe.end() after each test), backends and PyNN helpers
+from test_pynn_frontend import _end, BACKEND_PARAMS, real_pynn, spikes  # noqa: E402,F401
+from test_pynn_frontend import setup_frontend as _setup  # noqa: E402
 
 
 def setup_frontend(backend="torch"):
-    fe.setup(timestep=1.0, backend=backend, **({"numerics": "exact"} if backend == "torch" else {}))
-
-
-def spikes(block, seg=0):
-    return [np.asarray(st.rescale("ms").magnitude) for st in block.segments[seg].spiketrains]
+    _setup(backend)
 
 
 def signal(block, name="v", seg=0):
