@@ -14,7 +14,8 @@ taken against a reference case (NEST directly for the E/I network). The groups:
 - ``dt0.1``: the same at N = 1000 with dt = 0.1 ms;
 - ``demo`` and ``stdp-curve``: small-network per-step overhead (the demo network; a 14 Δt × 60
   pairing STDP curve of one pre and one post neuron);
-- ``train``: 784 → n → 10 Linear + LIF, batch 16, 100 steps, float32, forward + backward;
+- ``train``: 784 → n → 10 Linear + LIF, batch 16, 100 steps, float32, forward + backward; two
+  pairings of the same model: snn.Leaky / by hand / IF_curr_delta, snn.Synaptic / IF_curr_exp;
 - ``cam`` and ``spatial``: batched trials against serial runs (per-trial time);
 - ``ei-cuda``: the E/I network at N = 100,000 in float32 on CUDA (``--device cuda`` only).
 
@@ -212,9 +213,14 @@ def plan(sizes=DEFAULT_SIZES, quick: bool = False, device: str = "cpu") -> list[
     # 5. training
     for h in ((64,) if quick else (1024, 4096)):
         base = {"h": h, "batch": 16, "steps": 20 if quick else 100}
+        # the same model in each row of a pairing (docs/benchmarks.md "The cases"): a one-state
+        # delta-input LIF (snn.Leaky, NEST iaf_psc_delta, by hand), then a two-state one
+        # (snn.Synaptic, NEST iaf_psc_exp)
         ref = add("train", "snntorch", dict(base), torch=True).id
-        add("train", "neuromorph", dict(base), [ref], torch=True)
-        add("train", "torch", dict(base), [ref], torch=True)
+        hand = add("train", "torch", dict(base), [ref], torch=True).id
+        add("train", "neuromorph", dict(base), [ref, hand], torch=True)
+        ref = add("train", "snntorch-synaptic", dict(base), torch=True).id
+        add("train", "neuromorph-exp", dict(base), [ref], torch=True)
     # 6. batched trials
     trials = 8 if quick else 64
     ref = add("cam", "serial", {"trials": trials}, torch=True).id
@@ -616,6 +622,9 @@ def _stdp_curve_runner(case: Case) -> Spec:
 # -- training ------------------------------------------------------------------------------
 TRAIN_IN, TRAIN_OUT, TRAIN_INPUT_P = 784, 10, 0.1
 TRAIN_LR = 1e-5   # small: the network stays in the same regime over the timed iterations
+#: neuromorph's weights (non-negative, mV or nA) are ~10x smaller than nn.Linear's and its spike counts
+#: larger, so the same regime needs a smaller step; what a step costs does not depend on it
+TRAIN_LR_NEUROMORPH = 1e-7
 
 
 def _train_data(batch, steps, dev):
@@ -629,6 +638,15 @@ def _train_data(batch, steps, dev):
 
 
 def _train_runner(case: Case) -> Spec:
+    """The training cases, in two pairings of the same model (docs/benchmarks.md "The cases"):
+
+    - one state, delta input: ``snntorch`` (``snn.Leaky``), ``torch`` (the same loop by hand) and
+      ``neuromorph`` (``IF_curr_delta``, tau_refrac = 0: NEST's iaf_psc_delta, V jumps by the
+      input); V in units of the threshold (v_rest = v_reset = 0, v_thresh = 1 mV);
+    - two states, exponential synapse: ``snntorch-synaptic`` (``snn.Synaptic``, tau_syn 5 ms) and
+      ``neuromorph-exp`` (``IF_curr_exp``: NEST's iaf_psc_exp, V plus two synaptic currents plus
+      refractoriness, as the E/I network uses it).
+    """
     import numpy as np
     import torch
 
@@ -638,26 +656,38 @@ def _train_runner(case: Case) -> Spec:
     x, target = _train_data(batch, steps, dev)
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)   # torch.optim's lazy imports: not the build
     beta = math.exp(-1.0 / 20.0)   # tau_m = 20 ms at dt = 1 ms
+    alpha = math.exp(-1.0 / 5.0)   # tau_syn = 5 ms
     notes = []
 
-    if case.variant == "snntorch":
+    if case.variant in ("snntorch", "snntorch-synaptic"):
         import snntorch as snn
+
+        synaptic = case.variant == "snntorch-synaptic"
 
         def build():
             torch.manual_seed(0)
-            model = torch.nn.ModuleDict({"fc1": torch.nn.Linear(TRAIN_IN, h), "lif1": snn.Leaky(beta=beta),
-                                         "fc2": torch.nn.Linear(h, TRAIN_OUT), "lif2": snn.Leaky(beta=beta)}).to(dev)
+            lif = (lambda: snn.Synaptic(alpha=alpha, beta=beta)) if synaptic else (lambda: snn.Leaky(beta=beta))
+            model = torch.nn.ModuleDict({"fc1": torch.nn.Linear(TRAIN_IN, h), "lif1": lif(),
+                                         "fc2": torch.nn.Linear(h, TRAIN_OUT), "lif2": lif()}).to(dev)
             return model, torch.optim.SGD(model.parameters(), lr=TRAIN_LR)
 
         def run(obj):
             model, opt = obj
             opt.zero_grad()
-            mem1, mem2 = model["lif1"].init_leaky(), model["lif2"].init_leaky()
             out = []
-            for t in range(steps):
-                spk1, mem1 = model["lif1"](model["fc1"](x[t]), mem1)
-                spk2, mem2 = model["lif2"](model["fc2"](spk1), mem2)
-                out.append(spk2)
+            if synaptic:
+                syn1, mem1 = model["lif1"].init_synaptic()
+                syn2, mem2 = model["lif2"].init_synaptic()
+                for t in range(steps):
+                    spk1, syn1, mem1 = model["lif1"](model["fc1"](x[t]), syn1, mem1)
+                    spk2, syn2, mem2 = model["lif2"](model["fc2"](spk1), syn2, mem2)
+                    out.append(spk2)
+            else:
+                mem1, mem2 = model["lif1"].init_leaky(), model["lif2"].init_leaky()
+                for t in range(steps):
+                    spk1, mem1 = model["lif1"](model["fc1"](x[t]), mem1)
+                    spk2, mem2 = model["lif2"](model["fc2"](spk1), mem2)
+                    out.append(spk2)
             counts = torch.stack(out).sum(0)
             loss = ((counts - target) ** 2).mean()
             loss.backward()
@@ -701,22 +731,29 @@ def _train_runner(case: Case) -> Spec:
             loss.backward()
             opt.step()
             return loss.item(), counts.mean().item()
-    elif case.variant == "neuromorph":
+    elif case.variant in ("neuromorph", "neuromorph-exp"):
         import inspect
 
         import neuromorph as nm
 
+        exp = case.variant == "neuromorph-exp"
         rng = np.random.default_rng(0)
-        w1 = rng.uniform(0.0, 0.006, (TRAIN_IN, h))
-        w2 = rng.uniform(0.0, 0.008 * 1024.0 / h, (h, TRAIN_OUT))
+        if exp:   # nA onto IF_curr_exp (the E/I network's cell)
+            w1 = rng.uniform(0.0, 0.006, (TRAIN_IN, h))
+            w2 = rng.uniform(0.0, 0.008 * 1024.0 / h, (h, TRAIN_OUT))
+            cell = nm.IF_curr_exp(tau_refrac=1.0)
+        else:     # mV jumps onto a threshold of 1 mV above rest (snn.Leaky's units)
+            w1 = rng.uniform(0.0, 0.004, (TRAIN_IN, h))
+            w2 = rng.uniform(0.0, 0.0024 * 1024.0 / h, (h, TRAIN_OUT))
+            cell = nm.IF_curr_delta(tau_m=20.0, tau_refrac=0.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0, weight_units="mV")
         xs = x.cpu().numpy()
         times = [[list(np.nonzero(xs[:, b, i])[0] * 1.0 + 1.0) for i in range(TRAIN_IN)] for b in range(batch)]
 
         def build():
             net = nm.Network(dt=1.0, seed=0)
             net.spike_source("in", times[0])
-            net.population("hid", h, nm.IF_curr_exp(tau_refrac=1.0))
-            net.population("out", TRAIN_OUT, nm.IF_curr_exp(tau_refrac=1.0))
+            net.population("hid", h, cell)
+            net.population("out", TRAIN_OUT, cell)
             net.connect("in", "hid", nm.AllToAll(), weight=w1, delay=1.0, label="in->hid")
             net.connect("hid", "out", nm.AllToAll(), weight=w2, delay=1.0, label="hid->out")
             sim = nm.build(net, backend="torch", numerics="exact", dtype=torch.float32, batch=batch, device=dev,
@@ -725,7 +762,7 @@ def _train_runner(case: Case) -> Spec:
             if not tensor_inputs and batch > 1 and hasattr(sim, "set_spike_times"):
                 sim.set_spike_times("in", times)
             notes[:] = ["input: " + ("tensor (sim.forward inputs=)" if tensor_inputs else "spike-time lists")]
-            return sim, torch.optim.SGD(sim.parameters(), lr=TRAIN_LR), tensor_inputs
+            return sim, torch.optim.SGD(sim.parameters(), lr=TRAIN_LR_NEUROMORPH), tensor_inputs
 
         def run(obj):
             sim, opt, tensor_inputs = obj
@@ -1049,9 +1086,12 @@ def _ratios(case: Case, result: dict, done: dict) -> None:
 def _short_ref(ref_id: str, case: Case) -> str:
     c = parse_id(ref_id)
     name = {"nest-direct": "NEST", "pynn-nest": "pynn:nest", "snntorch": "snnTorch", "serial": "serial",
+            "snntorch-synaptic": "snn.Synaptic",
             "torch-exact": "torch"}.get(c.variant, c.variant)
     if case.group == "delays" and c.group == "ei":
         name += " 1-delay"
+    if case.group == "train" and c.variant == "torch":
+        name = "by hand"
     return name
 
 

@@ -6,6 +6,7 @@ profile applies are in docs/semantics.md; they are summarised in the docstrings.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -209,6 +210,99 @@ class IF_cond_exp(CellType):
             object.__setattr__(self, name, number(owner, name, getattr(self, name), -MAX_VOLTAGE, MAX_VOLTAGE, "mV",
                                                   why=_WHY["mV"]))
         IF_curr_exp.__post_init__(self)  # the shared LIF parameters, validated the same way
+
+
+@description_type
+@dataclass(frozen=True)
+class IF_cond_alpha(IF_cond_exp):
+    """Leaky integrate-and-fire neuron with alpha-shaped conductance-based synapses (PyNN's
+    ``IF_cond_alpha``; NEST ``iaf_cond_alpha``): IF_cond_exp's parameters, units and membrane
+    equation with PyNN's defaults ``tau_syn_E`` = 0.3 ms, ``tau_syn_I`` = 0.5 ms; each input of
+    weight w [µS] makes ``g(t) = w·(t/tau_syn)·e^(1 − t/tau_syn)`` (peak w at t = tau_syn).
+    State variables: ``v`` [mV], ``gsyn_exc``/``gsyn_inh`` [µS]."""
+
+    tau_syn_E: float = 0.3
+    tau_syn_I: float = 0.5
+
+
+#: EIF_cond_exp_isfa_ista's own parameters (lo, hi, unit); ``a``/``b`` differ from Izhikevich's
+_EIF_BOUNDS = {
+    "a": (-MAX_FACTOR, MAX_FACTOR, "nS"), "b": (-MAX_CURRENT, MAX_CURRENT, "nA"),
+    "delta_T": (0.0, MAX_VOLTAGE, "mV"), "tau_w": (MIN_TAU, MAX_TAU, "ms"),
+    "v_spike": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV"), "e_rev_E": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV"),
+    "e_rev_I": (-MAX_VOLTAGE, MAX_VOLTAGE, "mV"),
+}
+#: NEST refuses (v_spike − v_thresh)/delta_T at or above this: exp() would overflow at the spike
+_EIF_MAX_EXP_ARG = math.log(1.7976931348623157e308 / 1e20)
+
+
+@description_type
+@dataclass(frozen=True)
+class EIF_cond_exp_isfa_ista(CellType):
+    """Adaptive exponential integrate-and-fire neuron (AdEx; Brette & Gerstner 2005) with
+    exponentially decaying conductance-based synapses (PyNN's ``EIF_cond_exp_isfa_ista``; NEST
+    ``aeif_cond_exp``). PyNN's names, units and defaults: cm [nF], tau_m, tau_refrac, tau_w,
+    tau_syn_E/I [ms], v_rest, v_reset, v_thresh, v_spike, delta_T, e_rev_E/I [mV], i_offset [nA],
+    a [nS] (subthreshold adaptation), b [nA] (spike-triggered adaptation). Subthreshold:
+
+    ``cm dV/dt = (cm/tau_m)(v_rest − V) + (cm/tau_m)·delta_T·exp((V − v_thresh)/delta_T)
+    − g_exc (V − e_rev_E) − g_inh (V − e_rev_I) − w + i_offset``,
+    ``tau_w dw/dt = a (V − v_rest) − w``, ``dg/dt = −g/tau_syn``;
+
+    spike when ``V >= v_spike`` (``v_thresh`` when delta_T = 0, which drops the exponential), then
+    ``V = v_reset``, ``w += b``, V held at v_reset for ``tau_refrac``. **Weights are conductances
+    in µS**. State variables: ``v`` [mV], ``w`` [nA], ``gsyn_exc``/``gsyn_inh`` [µS]. The torch
+    ``exact`` profile integrates as NEST does (GSL's adaptive RKF45, docs/semantics.md).
+    """
+
+    cm: float = 0.281
+    tau_refrac: float = 0.1
+    v_spike: float = -40.0
+    v_reset: float = -70.6
+    v_rest: float = -70.6
+    tau_m: float = 9.3667
+    i_offset: float = 0.0
+    a: float = 4.0
+    b: float = 0.0805
+    delta_T: float = 2.0
+    tau_w: float = 144.0
+    v_thresh: float = -50.4
+    e_rev_E: float = 0.0
+    tau_syn_E: float = 5.0
+    e_rev_I: float = -80.0
+    tau_syn_I: float = 5.0
+
+    state_variables = ("v", "w", "gsyn_exc", "gsyn_inh")
+    #: weights are synaptic conductances (the unit the description's weights on this type are read in)
+    weight_units = "uS"
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        for f in fields(self):
+            lo, hi, unit, *_ = _EIF_BOUNDS.get(f.name) or BOUNDS[f.name]
+            strict = f.name in ("cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w")
+            object.__setattr__(self, f.name, number(owner, f.name, getattr(self, f.name), lo, hi, unit,
+                                                    strict_lo=strict, why=_WHY.get(unit, "")))
+        # NEST aeif_cond_exp's own checks, so that a description it would refuse is refused here
+        if self.v_spike < self.v_thresh:
+            raise ValidationError(f"{owner}: v_spike={self.v_spike} mV must be >= v_thresh={self.v_thresh} mV "
+                                  "(the spike is detected at v_spike, above the exponential's onset)")
+        if self.v_reset >= self.v_spike:
+            raise ValidationError(f"{owner}: v_reset={self.v_reset} mV must be below v_spike={self.v_spike} mV")
+        if self.delta_T > 0 and (self.v_spike - self.v_thresh) / self.delta_T >= _EIF_MAX_EXP_ARG:
+            raise ValidationError(f"{owner}: delta_T={self.delta_T} mV makes (v_spike − v_thresh)/delta_T = "
+                                  f"{(self.v_spike - self.v_thresh) / self.delta_T:g}, which overflows exp() at the "
+                                  f"spike (NEST refuses >= {_EIF_MAX_EXP_ARG:.1f}); raise delta_T or lower v_spike")
+
+
+@description_type
+@dataclass(frozen=True)
+class EIF_cond_alpha_isfa_ista(EIF_cond_exp_isfa_ista):
+    """AdEx neuron with alpha-shaped conductance-based synapses (PyNN's
+    ``EIF_cond_alpha_isfa_ista``; NEST ``aeif_cond_alpha``): EIF_cond_exp_isfa_ista's parameters,
+    units, defaults and membrane/adaptation equations, but each input of weight w [µS] makes the
+    conductance ``g(t) = w·(t/tau_syn)·e^(1 − t/tau_syn)`` (peak w at t = tau_syn). State
+    variables: ``v`` [mV], ``w`` [nA], ``gsyn_exc``/``gsyn_inh`` [µS]."""
 
 
 @description_type

@@ -122,8 +122,18 @@ class _Diversion:
         self._handler.setLevel(logging.WARNING)
         self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(self._handler)
-        self._warnings_were_captured = getattr(logging, "_warnings_showwarning", None) is not None
-        logging.captureWarnings(True)
+        # Python warnings straight into the file: logging.captureWarnings would be a no-op where a
+        # library (Brian2 on import) already turned it on, and the warnings would then go wherever
+        # that library's showwarning sends them
+        import warnings
+
+        self._saved_showwarning = warnings.showwarning
+        fh = self._fh
+
+        def showwarning(message, category, filename, lineno, file=None, line=None):
+            fh.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+        warnings.showwarning = showwarning
 
     def _restore(self) -> None:
         import logging
@@ -136,8 +146,9 @@ class _Diversion:
         if self._saved_fd is not None:
             os.dup2(self._saved_fd, 1)
             os.close(self._saved_fd)
-        if not self._warnings_were_captured:
-            logging.captureWarnings(False)
+        import warnings
+
+        warnings.showwarning = self._saved_showwarning
         logging.getLogger().removeHandler(self._handler)
 
 

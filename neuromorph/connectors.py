@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import ValidationError
 from .registry import description_type
+from .space import DistanceExpression, Line, Space, random_state
 from .validation import MAX_CURRENT, MAX_TIME, boolean, integer, non_negative, number, seed as _seed
 
 
@@ -407,3 +408,89 @@ def _fixed_init(self, owner):
         object.__setattr__(self, "seed", _seed(owner, "seed", self.seed))
     for name in ("allow_self_connections", "with_replacement"):
         object.__setattr__(self, name, boolean(owner, name, getattr(self, name)))
+
+
+# -- distance-dependent probability -------------------------------------------------------------------
+@description_type
+@dataclass(frozen=True)
+class DistanceDependentProbability(Connector):
+    """Each (pre, post) pair connected independently with probability ``d_expression`` of their
+    distance ``d`` (PyNN's DistanceDependentProbabilityConnector), e.g. ``"exp(-d/50)"`` or
+    ``"d < 3"``; values above 1 connect always, NaN or negative values are refused. Distances are
+    measured between the populations' positions (their structures; PyNN's default ``Line()``
+    when a population has none) in ``space`` (``nm.Space(axes=..., periodic_boundaries=...)``).
+    ``allow_self_connections`` False (same population) excludes i→i.
+
+    The draw is PyNN's: ``RandomState(seed)`` gives one uniform number per pair, post neuron by
+    post neuron (``n_pre`` numbers each, pre in order), and a pair connects where it is below the
+    probability — so ``seed=s`` gives the pairs ``rng=NumpyRNG(seed=s)`` gives PyNN for the same
+    positions. ``seed=None``: the network seed and the projection's position. Evaluated a block
+    of post neurons at a time (``CHUNK`` pairs), never as a whole ``[n_pre, n_post]`` matrix."""
+
+    d_expression: str
+    allow_self_connections: bool = True
+    space: Space = Space()
+    seed: int | None = None
+
+    sorted_pairs = True
+    #: the network hands this connector the populations' positions (``connections_at``)
+    uses_positions = True
+
+    def __post_init__(self):
+        owner = "DistanceDependentProbability"
+        expr = DistanceExpression(owner, self.d_expression)
+        for d in (0.0, 1e12):  # PyNN checks these two: 0 <= p(0), 0 <= p(1e12)
+            _check_probability(owner, self.d_expression, expr(np.array([d])), np.array([d]))
+        object.__setattr__(self, "_expression", expr)
+        object.__setattr__(self, "allow_self_connections", boolean(owner, "allow_self_connections", self.allow_self_connections))
+        if not isinstance(self.space, Space):
+            raise ValidationError(f"{owner}: space={self.space!r:.60} must be nm.Space(axes=..., periodic_boundaries=...)")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _seed(owner, "seed", self.seed))
+
+    def connections(self, n_pre, n_post, same_population, seed):
+        """Between populations without structures: PyNN's default Line() positions."""
+        line = Line()
+        return self.connections_at(line.positions(n_pre), line.positions(n_post), same_population, seed)
+
+    def connections_at(self, pre_positions, post_positions, same_population, seed):
+        """The pairs between neurons at ``pre_positions`` and ``post_positions`` (``[3, n]``)."""
+        pos_pre = np.ascontiguousarray(np.asarray(pre_positions, dtype=np.float64).T)
+        pos_post = np.asarray(post_positions, dtype=np.float64).T
+        n_pre, n_post = len(pos_pre), len(pos_post)
+        if n_pre * n_post > MAX_DRAWS:
+            raise ValidationError(
+                f"DistanceDependentProbability: {n_pre:,} × {n_post:,} = {n_pre * n_post:,} pairs to draw, above the limit of "
+                f"{MAX_DRAWS:,}; use smaller populations or FromList with pairs drawn elsewhere")
+        rng = random_state(self.seed if self.seed is not None else seed)
+        no_self = same_population and not self.allow_self_connections
+        pres, posts = [], []
+        cols = max(1, CHUNK // max(1, n_pre))
+        for c0 in range(0, n_post, cols):
+            c1 = min(n_post, c0 + cols)
+            d = self.space.distances(pos_pre, pos_post[c0:c1])  # [c1 - c0, n_pre]
+            p = self._expression(d)
+            _check_probability("DistanceDependentProbability", self.d_expression, p, d)
+            u = rng.uniform(0.0, 1.0, size=(c1 - c0) * n_pre).reshape(c1 - c0, n_pre)  # PyNN: n_pre per post, in order
+            hit = u < p
+            del u, p, d
+            if no_self:
+                r = np.arange(c1 - c0)
+                r = r[c0 + r < n_pre]
+                hit[r, c0 + r] = False
+            col, row = np.nonzero(hit)
+            posts.append(col + c0)
+            pres.append(row)
+        pre = np.concatenate(pres).astype(np.int64) if pres else np.zeros(0, np.int64)
+        post = np.concatenate(posts).astype(np.int64) if posts else np.zeros(0, np.int64)
+        order = np.argsort(pre, kind="stable")  # drawn post-major: a stable sort by pre gives (pre, post)
+        return pre[order], post[order], None, None
+
+
+def _check_probability(owner, text, p, d):
+    bad = ~(p >= 0)
+    if bad.any():
+        k = np.flatnonzero(bad.ravel())[0]
+        raise ValidationError(
+            f"{owner}: d_expression={text!r:.80} is {float(p.ravel()[k]):g} at d={float(d.ravel()[k]):g}, not a probability (must be >= 0, "
+            "not NaN); clip it, e.g. maximum(0, ...), or guard the distances where it is undefined")

@@ -40,18 +40,28 @@ _SPECIAL = {  # fields whose annotation does not say their JSON shape
     ("StepCurrentSource", "times"): {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_TIME}},
     ("StepCurrentSource", "amplitudes"): {"type": "array", "items": {"type": "number"}},
     ("NoisyCurrentSource", "seed"): {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1},
+    # spatial structures and the distance-dependent connector (neuromorph/space.py)
+    **{(k, f): {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}}
+       for k, f in (("RandomStructure", "origin"), ("Space", "offset"))},
+    ("Space", "axes"): {"enum": ["x", "y", "z", "xy", "yz", "xz", "xyz", None]},
+    ("Space", "periodic_boundaries"): {"if": {"type": "null"}, "else": {"type": "array", "minItems": 3, "maxItems": 3, "items": {
+        "if": {"type": "null"}, "else": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}}},
+    ("DistanceDependentProbability", "space"): {"$ref": "#/$defs/Space"},
+    **{(k, "seed"): {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED - 1}
+       for k in ("Grid2D", "Grid3D", "RandomStructure", "DistanceDependentProbability")},
     ("WeightFactorCalibration", "patterns"): {"type": "array", "items": {"type": "array", "items": {
         "type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_TIME}}}},
 }
 _LABELS = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}}]}
 _REFS = {"TimingRule": "timing", "WeightDependence": "weight_dependence", "AstrocyteLR1994": "AstrocyteLR1994",
-         "Connector": "connector"}
+         "Connector": "connector", "Shape": "shape"}
 _GROUPS = {  # $defs that accept any of several registered types
     "celltype": ("CellType", "SourceType"), "connector": ("Connector",), "timing": ("TimingRule",),
     "weight_dependence": ("WeightDependence",), "coupling": ("SlowInwardCurrent", "SynapticGain", "STDPGate"),
     "extension": ("SynapticScaling", "ThresholdAdaptation", "WeightFactorCalibration", "Astrocytes", "SAL",
                   "CurrentSource"),
-    "plasticity": ("STDP", "TsodyksMarkram"),
+    "structure": ("Structure",), "shape": ("Shape",),
+    "plasticity": ("STDP", "TsodyksMarkram", "Vogels2011"),
 }
 
 
@@ -101,7 +111,7 @@ def _dispatch(names: list[str]) -> dict:
 
 def generate(version: int) -> dict:
     """The JSON Schema of model files of format version ``version``."""
-    from . import cells, connectors, current_sources, mechanisms, plasticity  # noqa: F401 - register every type
+    from . import cells, connectors, current_sources, mechanisms, plasticity, space  # noqa: F401 - register every type
     from .registry import DESCRIPTION_TYPES
     from .serialization import FORMAT
 
@@ -115,6 +125,7 @@ def generate(version: int) -> dict:
         "properties": {"label": {"type": "string", "minLength": 1},
                        "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
                        "celltype": {"$ref": "#/$defs/celltype"},
+                       "structure": {"if": {"type": "null"}, "else": {"$ref": "#/$defs/structure"}},
                        "initial_values": {"type": ["object", "null"], "additionalProperties": {
                            "oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]}}}}
     defs["projection"] = {

@@ -34,6 +34,9 @@ class Population:
     size: int
     celltype: Any
     initial_values: dict = field(default_factory=dict)
+    #: spatial structure (nm.Line, nm.Grid2D, nm.Grid3D, nm.RandomStructure; neuromorph/space.py) or
+    #: None (PyNN's default, Line()): where the neurons are, read by distance-dependent connectors
+    structure: Any = None
 
     @property
     def is_source(self) -> bool:
@@ -195,7 +198,7 @@ class Network:
         self._connectivity: dict[str, Connectivity] = {}
 
     # -- building ---------------------------------------------------------------------------
-    def population(self, label: str, n: int, celltype, initial_values: dict | None = None) -> Population:
+    def population(self, label: str, n: int, celltype, initial_values: dict | None = None, structure=None) -> Population:
         self._check_new_label(label)
         n = integer(f"population {label!r}", "size", n, 1, MAX_SIZE,
                     why=f"at most {MAX_SIZE:,} neurons per population; split larger ones")
@@ -224,7 +227,16 @@ class Network:
                     number(f"population {label!r}", "spike time", t, 0.0, MAX_TIME, "ms",
                            why="times are at most 1e9 ms so that each is an exact whole number of steps")
                     steps(f"population {label!r}", "spike time", t, self.dt)
-        pop = Population(label, int(n), celltype, init)
+        if structure is not None:
+            from .space import Structure
+            if not isinstance(structure, Structure):
+                raise ValidationError(f"population {label!r}: structure={structure!r:.60} is not a spatial structure; use "
+                                      "nm.Line(), nm.Grid2D(), nm.Grid3D() or nm.RandomStructure(boundary)")
+            try:
+                structure.check_size(int(n))
+            except ValidationError as exc:
+                raise ValidationError(f"population {label!r}: {exc}") from None
+        pop = Population(label, int(n), celltype, init, structure)
         self.populations[label] = pop
         return pop
 
@@ -297,6 +309,17 @@ class Network:
         return construct
 
     # -- queries ----------------------------------------------------------------------------
+    def positions(self, target) -> np.ndarray:
+        """``[3, size]`` float64 positions (x, y, z rows, PyNN's length units) of a population's
+        neurons from its structure (Line() when it has none); a structure without its own seed draws
+        from the network seed and the population's position."""
+        from .space import Line, population_seed
+        pop = self.get(target)
+        structure = pop.structure if pop.structure is not None else Line()
+        pos = structure.positions(pop.size, population_seed(self.seed, list(self.populations).index(pop.label)))
+        pos.setflags(write=False)
+        return pos
+
     def get(self, target) -> Population:
         label = target if isinstance(target, str) else getattr(target, "label", target)
         if not isinstance(label, str) or label not in self.populations:
@@ -350,7 +373,11 @@ class Network:
         same = proj.pre == proj.post
         _check_memory(owner, proj.connector, n_pre, n_post, same)
         try:
-            pre, post, w_list, d_list = proj.connector.connections(n_pre, n_post, same, self.seed * 1_000_003 + index)
+            if getattr(proj.connector, "uses_positions", False):  # distance-dependent connectors
+                pre, post, w_list, d_list = proj.connector.connections_at(
+                    self.positions(pre_pop.label), self.positions(post_pop.label), same, self.seed * 1_000_003 + index)
+            else:
+                pre, post, w_list, d_list = proj.connector.connections(n_pre, n_post, same, self.seed * 1_000_003 + index)
         except ValidationError as exc:
             raise ValidationError(f"{owner}: {exc}") from None
         pre, post = np.asarray(pre, dtype=np.int64), np.asarray(post, dtype=np.int64)

@@ -173,3 +173,41 @@ class TsodyksMarkram:
                 f"projection {projection!r}: TsodyksMarkram tau_rec={self.tau_rec} ms equals the post cell's {name}: "
                 "NEST's tsodyks_synapse divides by tau_psc − tau_rec (it transmits NaN); change one of them slightly")
         return float(tau)
+
+
+@description_type
+@dataclass(frozen=True)
+class Vogels2011:
+    """Vogels et al. (2011) inhibitory STDP (PyNN's ``Vogels2011Rule`` with an additive weight
+    dependence, NEST's ``vogels_sprekeler_synapse``): a symmetric rule with constant depression.
+
+    Both spikes leave exponential traces with time constant ``tau`` [ms] (+1 per spike). A post
+    spike reaching the synapse potentiates by ``eta·K_pre``; a pre spike potentiates by
+    ``eta·K_post`` and then depresses by the constant ``eta·alpha``, ``alpha = 2·rho·tau``
+    (``rho`` the target post rate in spikes/ms = kHz, as PyNN passes it on unchanged). Weights are
+    magnitudes clipped to ``[w_min, w_max]`` after each term (weight units: nA, or mV for
+    IF_curr_delta with weight_units="mV"); NEST clips at 0, so the exact profile needs w_min = 0.
+    The whole delay is dendritic, as for ``STDP``.
+    """
+
+    tau: float = 20.0
+    eta: float = 0.01
+    rho: float = 0.003
+    w_min: float = 0.0
+    w_max: float = 1.0
+    is_plasticity = True   # accepted by Network.connect(plasticity=...)
+
+    def __post_init__(self):
+        owner = "Vogels2011"
+        object.__setattr__(self, "tau", number(owner, "tau", self.tau, MIN_TAU, MAX_TAU, "ms",
+                                               why="time constants are bounded (docs/schema.md)"))
+        object.__setattr__(self, "eta", number(owner, "eta", self.eta, 0.0, MAX_FACTOR,
+                                               why="the learning rate is a step in weight units, >= 0"))
+        object.__setattr__(self, "rho", number(owner, "rho", self.rho, 0.0, MAX_FACTOR, "1/ms",
+                                               why="the target rate in spikes/ms (kHz): 5 Hz is rho=0.005"))
+        WeightDependence.__post_init__(self)
+
+    @property
+    def alpha(self) -> float:
+        """The constant depression in trace units, ``2·rho·tau`` (NEST's ``alpha``)."""
+        return 2.0 * self.rho * self.tau

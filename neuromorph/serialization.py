@@ -94,7 +94,8 @@ def _check_keys(d: dict, allowed: set, where: str):
 
 def network_to_dict(net) -> dict:
     pops = [{"label": p.label, "size": p.size, "celltype": obj_to_dict(p.celltype),
-             "initial_values": {k: obj_to_dict(v) for k, v in p.initial_values.items()}}
+             "initial_values": {k: obj_to_dict(v) for k, v in p.initial_values.items()},
+             **({"structure": obj_to_dict(p.structure)} if p.structure is not None else {})}  # written only when set
             for p in net.populations.values()]
     projs = [{"label": p.label, "pre": p.pre, "post": p.post, "connector": obj_to_dict(p.connector),
               "weight": obj_to_dict(p.weight), "delay": obj_to_dict(p.delay), "receptor": p.receptor,
@@ -127,9 +128,9 @@ def _short(value) -> str:
 def _network_from_dict(data: dict, cls):
     net = cls(dt=data.get("dt", 1.0), seed=data.get("seed", 0))
     for i, p in enumerate(data.get("populations", [])):
-        _check_keys(p, {"label", "size", "celltype", "initial_values"}, f"populations[{i}]")
+        _check_keys(p, {"label", "size", "celltype", "initial_values", "structure"}, f"populations[{i}]")
         net.population(p.get("label"), p.get("size"), obj_from_dict(p.get("celltype"), f"populations[{i}].celltype"),
-                       p.get("initial_values") or {})
+                       p.get("initial_values") or {}, structure=obj_from_dict(p.get("structure"), f"populations[{i}].structure"))
     for i, p in enumerate(data.get("projections", [])):
         where = f"projections[{i}]"
         _check_keys(p, {"label", "pre", "post", "connector", "weight", "delay", "receptor", "plasticity"}, where)

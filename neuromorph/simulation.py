@@ -152,6 +152,13 @@ class Simulation:
         (``[batch, ...]`` of either where the backend batches)."""
         raise NotImplementedError
 
+    def set_parameters(self, label, **parameters) -> None:
+        """Change a population's cell parameters (one value each, the description's names and
+        units) or a SpikeSourcePoisson's ``rate``/``start``/``duration`` between runs, as PyNN's
+        ``Population.set`` does on NEST: the new values act from the current time on, the state
+        (v, currents, refractoriness, plasticity) is kept, and ``reset()`` keeps them too."""
+        raise NotImplementedError
+
     def weight_history(self, projection, format: str = "array"):
         """Recorded weights. ``format="array"``: ``(times_ms, [samples, n_pre, n_post])``
         (``[batch, samples, ...]`` batched; refused like ``weights`` above ``DENSE_LIMIT``);
@@ -184,3 +191,34 @@ class Simulation:
                 f"{what}: format={format!r} is not known; use format='array' ([n_pre, n_post], NaN where no synapse) "
                 "or format='list' ((pre, post, weight) synapse lists)")
         return format
+
+
+#: parameters whose change would change what a population is, not how it evolves
+_FIXED_PARAMETERS = ("weight_units", "spike_times")
+
+
+def with_parameters(net: Network, label, parameters: dict):
+    """``(network copy, new population)`` with ``parameters`` of population ``label`` changed:
+    the copy shares everything else (connectivity included) and the caller's network is untouched.
+    The new cell type is validated like any other; unknown names and the parameters that define
+    the population (``weight_units``, ``spike_times``) are refused."""
+    import copy
+    import dataclasses
+    pop = net.get(label)
+    owner = f"set_parameters({pop.label!r})"
+    if not parameters:
+        raise ValidationError(f"{owner}: give at least one parameter, e.g. tau_m=15.0")
+    names = {f.name for f in dataclasses.fields(pop.celltype)}
+    for name in parameters:
+        if name not in names or name in _FIXED_PARAMETERS:
+            kind = type(pop.celltype).__name__
+            what = f"{kind}'s {name!r} cannot change between runs" if name in names else f"{name!r} is not a parameter of {kind}"
+            raise ValidationError(f"{owner}: {what} (changeable: {', '.join(sorted(names - set(_FIXED_PARAMETERS))) or 'none'})")
+        if isinstance(parameters[name], (list, tuple, np.ndarray)):
+            raise ValidationError(f"{owner}: {name}={parameters[name]!r:.60} must be one number for the whole population")
+    celltype = dataclasses.replace(pop.celltype, **parameters)   # validates the new values
+    new_pop = dataclasses.replace(pop, celltype=celltype)
+    out = copy.copy(net)
+    out.populations = dict(net.populations)
+    out.populations[pop.label] = new_pop
+    return out, new_pop

@@ -22,15 +22,7 @@ import neuromorph as nm
 from neuromorph.errors import ValidationError
 
 
-def _has_pynn_nest() -> bool:
-    try:
-        import pyNN.nest  # noqa: F401
-    except Exception:
-        return False
-    return True
-
-
-needs_nest = pytest.mark.skipif(not _has_pynn_nest(), reason="pyNN.nest (PyNN + NEST) is not importable here")
+from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 DT = 0.1
 CELLS = {

@@ -35,15 +35,7 @@ CELL = nm.IF_cond_exp(cm=0.5, tau_m=15.0, tau_syn_E=2.0, tau_syn_I=4.0, tau_refr
                       v_rest=-62.0, v_reset=-68.0, v_thresh=-52.0)
 
 
-def _has_pynn_nest() -> bool:
-    try:
-        import pyNN.nest  # noqa: F401
-    except Exception:
-        return False
-    return True
-
-
-needs_nest = pytest.mark.skipif(not _has_pynn_nest(), reason="pyNN.nest (PyNN + NEST) is not importable here")
+from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 
 def _with(cell, **changes):

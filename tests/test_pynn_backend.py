@@ -267,3 +267,37 @@ def test_trace_every_k_steps_is_the_subsampled_trace():
     v5 = sub.trace("n", "v")
     assert v1.shape == (53, 2) and v5.shape == (11, 2)
     np.testing.assert_array_equal(v5, v1[::5])
+
+
+
+def test_spike_times_arrive_in_their_step_at_dt_0_1():
+    """A description spike time is its step on every backend. pyNN.nest subtracts min_delay from
+    each time in float and NEST rounds a result just past a grid point up: written plainly, 10 of
+    these 1000 times (e.g. 64.4 ms) and any time a rounding error off the grid
+    (9.300000000000002) would arrive one step late there, while torch puts them in their step."""
+    dt = 0.1
+    ks = np.arange(2, 3000, 3)
+    times = [round(k * dt, 10) for k in ks] + [float(np.nextafter(9.3, 10.0))]   # step 93, not in ks
+    ks = np.sort(np.append(ks, 93))
+    steps = {}
+    for backend in ("torch", NEST):
+        net = nm.Network(dt=dt, seed=1)
+        net.spike_source("s", [sorted(times)])
+        net.population("p", 1, nm.IF_curr_exp())
+        net.connect("s", "p", nm.AllToAll(), weight=0.01, delay=dt)
+        net.record("s", "spikes")
+        sim = nm.build(net, backend=backend, **({"numerics": "exact"} if backend == "torch" else {}))
+        sim.run(float(ks[-1]) * dt + 1.0)
+        steps[backend] = np.rint(np.asarray(sim.spikes("s")[0]) / dt).astype(int)
+    assert np.array_equal(steps[NEST], ks)
+    assert np.array_equal(steps["torch"], ks)
+
+
+@pytest.mark.parametrize("cell,var", [(nm.IF_curr_exp(), "isyn_exc"), (nm.IF_cond_exp(), "gsyn_inh")])
+def test_initial_synaptic_state_is_refused_not_dropped(cell, var):
+    """NEST through PyNN starts every synaptic current/conductance at 0; a description that starts
+    elsewhere is refused by name (it used to run from 0 without a word)."""
+    net = nm.Network(dt=1.0)
+    net.population("p", 2, cell, initial_values={var: 0.5})
+    with pytest.raises(UnsupportedError, match=f"initial {var} != 0.*pynn:nest"):
+        nm.build(net, backend=NEST)

@@ -383,7 +383,7 @@ def test_set_weight_between_runs_changes_the_response(backend):
 
 # -- refusals ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make,name", [
-    (lambda: fe.IF_cond_alpha(), "IF_cond_alpha"),
+    (lambda: fe.IF_cond_exp_gsfa_grr(), "IF_cond_exp_gsfa_grr"),
     (lambda: fe.SpikeSourceGamma(), "SpikeSourceGamma"),
     (lambda: fe.StochasticTsodyksMarkramSynapse(U=0.5), "StochasticTsodyksMarkramSynapse"),
     (lambda: fe.SmallWorldConnector(0.5, 0.1), "SmallWorldConnector"),

@@ -279,8 +279,8 @@ def test_json_missing_version_and_bad_format():
 
 
 def test_json_unknown_type_and_bad_values():
-    text = _mutated(("populations", 1, "celltype", "type"), "IF_cond_alpha")
-    _error(lambda: nm.Network.from_json(text), "IF_cond_alpha")
+    text = _mutated(("populations", 1, "celltype", "type"), "HH_cond_exp")
+    _error(lambda: nm.Network.from_json(text), "HH_cond_exp")
     text = _mutated(("populations", 1, "celltype", "tau_m"), -4.0)
     _error(lambda: nm.Network.from_json(text), "tau_m", "-4")
     text = _mutated(("projections", 0, "post"), "nowhere")

@@ -38,6 +38,20 @@ class Lowered:
     projections: dict = field(default_factory=dict)
 
 
+def _refuse_initial_state(pop, simulator: str) -> None:
+    """Initial values PyNN cannot hand over are refused, not dropped: synaptic currents and
+    conductances (NEST's models take none through PyNN) and the AdEx w (PyNN 0.13 passes it
+    unscaled, nA as pA; checked)."""
+    from neuromorph.errors import UnsupportedError
+    for name in pop.celltype.state_variables:
+        if name in ("v", "u") or not np.any(pop.initial(name) != 0):
+            continue
+        why = ("PyNN 0.13 passes it unscaled, nA as pA" if name == "w" else
+               "PyNN cannot set initial synaptic currents or conductances")
+        raise UnsupportedError(f"population {pop.label!r}: an initial {name} != 0 is unsupported on backend "
+                               f"'pynn:{simulator}' ({why}); start from {name} = 0 or use backend='torch'")
+
+
 def lower(net, sim, simulator: str) -> Lowered:
     """Create every population and projection of ``net`` in the (already set up) PyNN module."""
     out = Lowered(sim)
@@ -46,6 +60,12 @@ def lower(net, sim, simulator: str) -> Lowered:
         if not pop.is_source:
             # v, and u for Izhikevich (PyNN cannot set the initial synaptic currents on NEST)
             p.initialize(**{name: pop.initial(name) for name in ("v", "u") if name in pop.celltype.state_variables})
+            _refuse_initial_state(pop, simulator)
+        if pop.structure is not None and simulator != "spinnaker":
+            # positions are the description's (PyNN's own draw would differ for random structures);
+            # only connectors read them, and those are resolved by neuromorph (sPyNNaker's
+            # Population has no positions setter)
+            p.positions = net.positions(pop.label)
         out.populations[pop.label] = p
     for proj in net.projections.values():
         out.projections[proj.label] = _projection(net, sim, simulator, proj, out.populations)
@@ -91,6 +111,10 @@ def _projection(net, sim, simulator, proj, pops) -> LoweredProjection:
             factor = scale * sign * 1000.0
     elif type(st).__name__ == "TsodyksMarkram":
         synapse = _tsodyks_markram(sim, simulator, st, post_type, proj)
+    elif type(st).__name__ == "Vogels2011":
+        synapse, native = _vogels2011(sim, simulator, st, scale, proj.receptor, delta_post, net.dt)
+        if native:   # NEST native synapse: weights in NEST units, as for the nearest-pair rule above
+            factor = scale * sign * (1.0 if delta_post else 1000.0)
     else:
         raise UnsupportedError(f"{type(st).__name__} is unsupported on backend 'pynn:{simulator}': no PyNN lowering exists; use backend='torch'")
     rows = connection_list(conn, net.dt, factor)
@@ -107,6 +131,30 @@ def _tsodyks_markram(sim, simulator, st, post_type, proj):
         raise UnsupportedError(f"TsodyksMarkram is unsupported on backend 'pynn:{simulator}'; use backend='pynn:nest' or 'torch'")
     st.tau_psc(post_type, proj.receptor, proj.label)   # refuses what NEST cannot take (PyNN copies tau_psc itself)
     return sim.TsodyksMarkramSynapse(U=st.U, tau_rec=st.tau_rec, tau_facil=st.tau_facil)
+
+
+def _vogels2011(sim, simulator, st, scale, receptor, delta_post, dt):
+    """Vogels 2011 inhibitory STDP; returns (synapse, is_nest_native). pyNN.nest 0.13 has no
+    Vogels2011Rule: NEST's vogels_sprekeler_synapse through native_synapse_type, in NEST units
+    (eta and Wmax ×1000 for currents), with tau_minus = tau, which PyNN sets on the post cells."""
+    if simulator == "nest":
+        if st.w_min != 0:
+            raise UnsupportedError(f"Vogels2011 w_min={st.w_min} on backend 'pynn:nest': NEST's vogels_sprekeler_synapse "
+                                   "clips at 0; use w_min=0 or backend='pynn:spinnaker'")
+        to_nest = scale * (1.0 if delta_post else 1000.0)
+        # NEST sees inhibitory weights negative (current synapses: from the list; conductances: PyNN
+        # negates them), and vogels_sprekeler_synapse wants Wmax with the weights' sign
+        w_max = st.w_max * to_nest * (-1.0 if receptor == "inhibitory" else 1.0)
+        VS = sim.native_synapse_type("vogels_sprekeler_synapse")
+        # the default weight only has to share Wmax's sign (NEST checks it); every weight comes from the list
+        return VS(weight=w_max, delay=dt, tau=st.tau, eta=st.eta * to_nest, alpha=st.alpha, Wmax=w_max,
+                  tau_minus=st.tau), True
+    if simulator == "spinnaker":
+        td = sim.extra_models.Vogels2011Rule(alpha=st.alpha, tau=st.tau, A_plus=st.eta * scale, A_minus=st.eta * scale)
+        wd = sim.AdditiveWeightDependence(w_min=st.w_min * scale, w_max=st.w_max * scale)
+        return sim.STDPMechanism(timing_dependence=td, weight_dependence=wd), False
+    raise UnsupportedError(f"Vogels2011 is unsupported on backend 'pynn:{simulator}': PyNN 0.13's {simulator} backend has "
+                           "no Vogels2011Rule; use backend='pynn:nest' or 'torch'")
 
 
 def _stdp(sim, simulator, st, scale, sign, delta_post, dt=1.0):

@@ -342,6 +342,30 @@ class PyNNSimulation(Simulation):
                 self._cache[key] = wio.read(self.lowered.projections[label], self.variant.name, self.net.connectivity(label))
         return self._cache[key]
 
+    def set_parameters(self, label, **parameters) -> None:
+        """Simulation.set_parameters through PyNN's ``Population.set`` (NEST applies the new values
+        from the current time and keeps the state)."""
+        from neuromorph.cells import IF_curr_delta
+        from neuromorph.simulation import with_parameters
+        self._check_live()
+        net, pop = with_parameters(self.net, label, parameters)
+        if self.variant.name == "spinnaker":
+            raise UnsupportedError(f"set_parameters({pop.label!r}) on backend 'pynn:spinnaker': sPyNNaker reloads the "
+                                   "board for a parameter change and neuromorph has not checked it; rebuild the "
+                                   "simulation with the new values or use backend='torch' or 'pynn:nest'")
+        if isinstance(pop.celltype, IF_curr_delta) and {"tau_m", "cm"} & set(parameters) and \
+                pop.celltype.weight_units == "nA" and self.variant.name in ("nest", "brian2"):
+            raise UnsupportedError(f"set_parameters({pop.label!r}, tau_m/cm) on backend '{self.backend}': the nA weights "
+                                   "of IF_curr_delta were converted to voltage jumps with the old tau_m and cm; rebuild "
+                                   "the simulation with the new values or use backend='torch'")
+        # a cell gets every parameter again: PyNN recomputes a NEST parameter from the ones given
+        # only (IF_cond_exp's g_L = cm/tau_m: set(cm=...) alone keeps g_L, so tau_m would change)
+        names = parameters if pop.is_source else [k for k in pop.celltype.parameters() if k != "weight_units"]
+        with self._context():
+            self.lowered.populations[pop.label].set(**{k: getattr(pop.celltype, k) for k in names})
+        self.net = net   # reset() rebuilds from it
+        self._cache = {}
+
     def set_weights(self, projection, weights) -> None:
         self._check_live()
         proj = self._projection(projection)

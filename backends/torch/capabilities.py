@@ -7,11 +7,12 @@ from neuromorph.capabilities import Capability, emulated, native, unsupported
 from neuromorph.cells import recordables
 from neuromorph.connectors import Connector
 from neuromorph.numerics import get_profile
-from neuromorph.plasticity import SpikeNearestPairRule, SpikePairRule, TsodyksMarkram
+from neuromorph.plasticity import SpikeNearestPairRule, SpikePairRule, TsodyksMarkram, Vogels2011
 from neuromorph.registry import DESCRIPTION_TYPES
 
 from .plasticity import PLASTICITY
 from .plasticity.conventions import CONVENTIONS
+from .plasticity.vogels import VOGELS_RULES
 from .plasticity.weight_dependence import WEIGHT_DEPENDENCES
 from .registry import CELLS, cell_capabilities
 from .sources import SOURCES
@@ -55,6 +56,12 @@ def capabilities(variant=None, numerics: str | None = None) -> dict[str, Capabil
         if (TsodyksMarkram, profile.arithmetic) in PLASTICITY else
         unsupported(f"no fixed-point lowering: sPyNNaker 7.4.1 has no Tsodyks–Markram synapse for its current-based "
                     f"cells, so numerics={profile.name!r} has nothing to reproduce; use numerics='exact' or 'spinnaker-float'"))
+    table["Vogels2011"] = (
+        native("NEST vogels_sprekeler_synapse: pair-rule events with both traces at tau, at each pre spike "
+               "+eta·K_post then −alpha·eta, clipped to [0, w_max] after each")
+        if (Vogels2011, profile.arithmetic) in PLASTICITY and profile.stdp_convention in VOGELS_RULES else
+        unsupported(f"numerics={profile.name!r}: sPyNNaker 7.4.1 ships its Vogels 2011 kernel as a binary only, so its "
+                    "conventions (and board arithmetic) cannot be reproduced; use numerics='exact' (NEST's rule)"))
     here = {"spikes"} | {v for (t, c, a) in CELLS if (c, a) == (profile.convention, profile.arithmetic)
                          for v in recordables(t)}
     for v in sorted(here | {v for (t, c, a) in CELLS for v in recordables(t)}):

@@ -80,16 +80,59 @@ def param_name(label: str) -> str:
     return label.replace(".", "\u00b7")
 
 
+def _plain(x, memo: dict, depth: int = 0):
+    """``x`` with every inference tensor in it (also inside tuples, NamedTuples, lists and dicts,
+    a few levels deep) replaced by an ordinary copy; ``x`` itself when there is none. ``memo``
+    (id -> copy) gives one tensor held in several places one copy: mechanisms test their hook
+    tensors by identity (current_sources.py: ``cur is old``)."""
+    if isinstance(x, torch.Tensor):
+        if not x.is_inference():
+            return x
+        if id(x) not in memo:
+            memo[id(x)] = (x, x.clone())   # (the original kept alive so that its id stays unique)
+        return memo[id(x)][1]
+    if depth > 3:
+        return x
+    if isinstance(x, tuple):
+        items = [_plain(v, memo, depth + 1) for v in x]
+        if all(a is b for a, b in zip(items, x)):
+            return x
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if isinstance(x, (list, dict)):
+        _plain_in(x, memo, depth + 1)
+    return x
+
+
+def _plain_in(container, memo: dict, depth: int = 0) -> None:
+    """_plain over the values of a dict or list, in place."""
+    keys = container.keys() if isinstance(container, dict) else range(len(container))
+    for key in list(keys):
+        v = container[key]
+        w = _plain(v, memo, depth)
+        if w is not v:
+            container[key] = w
+
+
+def _fired(spk: torch.Tensor) -> torch.Tensor:
+    """``spk > 0`` as a bool mask: the one the cell step made (``_fired``, see make_fire and
+    cells/common.reset), else computed."""
+    fired = getattr(spk, "_fired", None)
+    return fired if fired is not None else spk.detach() > 0
+
+
 def make_fire(spike_grad):
     """Spike function: the forward value is the exact ``v >= thr`` test (both simulators spike on
     equality; snnTorch's Heaviside is ``> 0``), the gradient snnTorch's surrogate of ``v − thr``
     when autograd is recording."""
     def fire(v, thr):
-        hard = (v >= thr).to(v.dtype)
+        fired = v >= thr
+        hard = fired.to(v.dtype)
         if not (v.requires_grad and torch.is_grad_enabled()):
+            hard._fired = fired   # the bool mask, for reset and the event path (one kernel less each)
             return hard
         spk = spike_grad(v - thr).to(v.dtype)
         return hard + (spk - spk.detach())
+    fire.spike_grad = spike_grad   # for the cells' fused training steps (cells/fused_training.py)
     return fire
 
 
@@ -103,6 +146,20 @@ class _Population:
         self.step = lowering.step
         self.state_variables = tuple(pop.celltype.state_variables)
         self.recordables = recordables(pop.celltype)
+        #: (first step, parameters) set between runs and not yet in use (TorchSimulation.set_parameters)
+        self.pending = None
+
+    def switch_parameters(self, state):
+        """Take the pending parameters into use; returns the state with V unchanged: a lowering
+        that keeps V relative to v_rest (NEST's) shifts it by the change of v_rest, as NEST does
+        when E_L is set."""
+        old, self.params, self.pending = self.params, self.pending[1], None
+        if "v" in self.recordables and hasattr(state, "v") and hasattr(state, "_replace"):
+            zero = state._replace(v=torch.zeros_like(state.v))   # the offsets alone: NEST's exact −ΔE_L
+            delta = self.lowering.record(old, zero, "v") - self.lowering.record(self.params, zero, "v")
+            if bool((delta != 0).any()):
+                state = state._replace(v=state.v + delta)
+        return state
 
 
 class _StaticSynapses:
@@ -418,6 +475,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
         B, dev, dt = self.batch, self.device, self.dtype
         self.state = {}
         for label, p in self.pops.items():
+            if p.pending is not None:   # parameters set between runs stay across reset (PyNN's meaning)
+                p.params, p.pending = p.pending[1], None
             pop = self.net.populations[label]
             init = {name: torch.as_tensor(pop.initial(name), dtype=dt, device=dev) for name in p.state_variables}
             self.state[label] = p.lowering.initial_state(p.params, init, B)
@@ -515,8 +574,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
                                                            or any(b.requires_grad for b in self.biases.values())
                                                            or any(x.requires_grad for x in inputs.values())))
         k0, off = self.k, self.profile.stamp_offset
+        # nothing to differentiate: run under inference mode, which skips autograd's per-kernel
+        # dispatch work (~15% of a small network's step); the tensors it creates are turned into
+        # ordinary ones when the run ends (_leave_inference), so later runs, training and
+        # checkpoints see plain tensors. Not for forward(): its outputs go to the caller as they are.
+        fast = not self.buffers.grad and self._collect is None and not torch.is_inference_mode_enabled()
         try:
-            with self._threads():
+            with self._threads(), (torch.inference_mode() if fast else contextlib.nullcontext()):
                 if off and k0 == 0 and not self._stamp0_done:
                     # exact profile: source spikes stamped 0 are emitted before the first step
                     first = {label: src.window(0, 1, self.dtype)[0] for label, src in self.sources.items() if label not in inputs}
@@ -532,7 +596,25 @@ class TorchSimulation(Simulation, torch.nn.Module):
         finally:
             if bar is not None:
                 bar.close()
+            if fast:
+                self._leave_inference()
         self._check_finite()
+
+    def _leave_inference(self) -> None:
+        """Replace the inference tensors a run under ``torch.inference_mode`` left in the state
+        (neuron state, mechanism hooks, plasticity, mechanisms) by ordinary copies: outside
+        inference mode an inference tensor can neither be changed in place nor saved for backward.
+        Recordings and the spike sources' cached input stay as they are (they are only read; copying
+        a source's chunk after every short run would cost more than the run). Slot views are taken
+        anew."""
+        memo = {}
+        for d in (self.state, self.extra_current, self.threshold_shift, self.weight_gain):
+            _plain_in(d, memo)
+        for obj in (*self.plastic.values(), *self.mechanisms):
+            attrs = getattr(obj, "__dict__", None)
+            if attrs is not None:
+                _plain_in(attrs, memo)
+        self.buffers._views_of = None
 
     @property
     def dropped_posts(self) -> dict[str, int]:
@@ -581,6 +663,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
 
     def _run_chunk(self, c0: int, c1: int, inputs: dict, k0: int):
         off = self.profile.stamp_offset
+        # whether any population has a trainable bias, as a plain attribute: reading the
+        # ParameterDict goes through nn.Module.__getattr__, per population and step
+        self.__dict__["_bias_on"] = len(self.biases) > 0
         windows = {label: src.window(c0 + off, c1 + off, self.dtype) for label, src in self.sources.items()
                    if label not in inputs}
         for label, x in inputs.items():
@@ -593,9 +678,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
         if self.device.type == "cpu":
             quiet = {label: (~w.reshape(w.shape[0], -1).to(torch.bool).any(dim=1)).tolist()
                      for label, w in windows.items() if not w.requires_grad}
+        # per-step views taken once per chunk (one C++ loop each): indexing a tensor per step and
+        # source is a kernel call each
+        steps = {label: w.unbind(0) for label, w in windows.items()}
+        rows = {label: r.unbind(0) for label, r in rec.items()}
         for k in range(c0, c1):
             r = k - c0
-            self._step(k, {label: w[r] for label, w in windows.items()}, rec, r,
+            self._step(k, {label: w[r] for label, w in steps.items()}, rows, r,
                        {label: q[r] for label, q in quiet.items()})
         self._store_events(rec, c0 + off)
 
@@ -611,6 +700,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
         spikes = {}
         buffers = self.buffers
         for label, p in self.pops.items():
+            if p.pending is not None and k >= p.pending[0]:
+                self.state[label] = p.switch_parameters(self.state[label])
             thr = p.params.threshold
             shift = self.threshold_shift[label]
             if shift is not None:
@@ -620,7 +711,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 (s_exc, w_exc), (s_inh, w_inh) = self._ring_shifts(label)
                 in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
             extra = self.extra_current[label]
-            if self.biases:
+            if self._bias_on:
                 bias = self.biases.get(param_name(label))
                 if bias is not None:
                     bias = bias.expand(self.batch, p.n)
@@ -650,15 +741,25 @@ class TorchSimulation(Simulation, torch.nn.Module):
         # from silent populations are skipped; on CUDA that would synchronise, so nothing is skipped)
         cpu = self.device.type == "cpu"
         if cpu:
+            # a source's quiet flag, or the cell step's host answer (common.reset), says it without a kernel
             quiet = quiet or {}
-            active = {label: False if quiet.get(label) else s.requires_grad or bool(s.any()) for label, s in pre_spikes.items()}
+            active = {}
+            for label, s in pre_spikes.items():
+                if label in quiet:
+                    active[label] = not quiet[label]
+                elif s.requires_grad:
+                    active[label] = True
+                else:
+                    known = getattr(s, "_any", None)
+                    active[label] = bool(s.any()) if known is None else known
         else:
             active = None
         if rec is not None:
             buffers, row = rec
             for label, r in buffers.items():
                 if not cpu or active[label]:   # the chunk's rows start all False
-                    r[row].copy_(pre_spikes[label].detach())   # nonzero -> True
+                    x = pre_spikes[label]
+                    r[row].copy_(x.detach() if x.requires_grad else x)   # nonzero -> True
         elif self._events:  # the exact profile's stamp-0 source spikes, before the first step
             self._store_events({label: (pre_spikes[label] > 0).unsqueeze(0) for label in self._events if label in pre_spikes}, u)
         for pp in self.plastic.values():
@@ -666,7 +767,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             if post is None or (cpu and not active[pp.post_label]):
                 pp.record_post(u, None, False)
             else:
-                pp.record_post(u, post.detach() > 0, True if cpu else None)
+                pp.record_post(u, _fired(post), True if cpu else None)
             # a post reaching the synapse at u pairs with the pre spikes before u (both simulators'
             # facilitation windows end at t_pre − d inclusive), so it goes before this stamp's pres
             pp.post_arrivals(u)
@@ -681,8 +782,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
                 gain = gain.reshape(gain.shape[0], -1)
             pp = self.plastic.get(label)
             if pp is not None:
-                fired = s.detach() > 0
-                events = pp.table.fan_out_events(fired)
+                fired = _fired(s)
+                nz = None
+                if getattr(s, "_fired", None) is not None:   # a cell's 0/1 spikes: the pairs of s's nonzero, shared
+                    nz = pre_nz.get(proj.pre)
+                    if nz is None:
+                        nz = pre_nz[proj.pre] = fired.nonzero(as_tuple=True)
+                events = pp.table.fan_out_events(fired, nz)
                 given = pp.pre_spikes(u, fired, events)
                 if given is not None:
                     deliver(self.buffers, post, r, pp.table, fired, None, k, gain, active=events, given=given)
@@ -788,6 +894,24 @@ class TorchSimulation(Simulation, torch.nn.Module):
             return times, t.pre_np.copy(), t.post_np.copy(), (a[0] if self.batch == 1 else a)
         a = self._dense(label, a)
         return times, (a[0] if self.batch == 1 else a)
+
+    def set_parameters(self, label, **parameters) -> None:
+        """Simulation.set_parameters: the population's lowering parameters are recomputed from the
+        changed cell type (its state is kept) and used from the next step — under NEST's
+        conventions (``exact``) one step later, as pyNN.nest runs NEST one min_delay (= dt) past the
+        time it reports; a Poisson source draws with the new rate from the current step on."""
+        from neuromorph.simulation import with_parameters
+        net, pop = with_parameters(self.net, label, parameters)
+        if pop.is_source:
+            self.sources[pop.label] = SOURCES[type(pop.celltype)](pop, self.batch, self.dt, self.device, net.seed)
+        else:
+            p = self.pops[pop.label]
+            lag = 1 if self.profile.convention == "nest" and self.k > 0 else 0
+            # (a pending change not yet in use is replaced: both would start at the same step)
+            p.pending = (self.k + lag, p.lowering.parameters(pop.celltype, self.dt))
+            if not lag:
+                self.state[pop.label] = p.switch_parameters(self.state[pop.label])
+        self.net = net   # reset() and save() see the new values
 
     def set_weights(self, projection, weights) -> None:
         """Weights as ``[n_pre, n_post]`` or ``[batch, n_pre, n_post]`` (entries without a synapse

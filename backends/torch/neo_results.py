@@ -22,7 +22,7 @@ import numpy as np
 from neuromorph.errors import BackendUnavailableError, ValidationError
 
 #: units of each recordable state variable (PyNN's)
-UNITS = {"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA", "u": "mV/ms", "gsyn_exc": "uS", "gsyn_inh": "uS"}
+UNITS = {"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA", "u": "mV/ms", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA"}
 
 
 def _neo():

@@ -88,8 +88,16 @@ def cell_capabilities(profile) -> dict[str, Capability]:
     for (t, conv, arith), low in CELLS.items():
         for key in low.capability:
             table.setdefault(key, unsupported(
-                f"no torch lowering of {t.__name__} for numerics={profile.name!r} ({profile.convention} convention)"))
+                f"no torch lowering of {t.__name__} for numerics={profile.name!r} ({profile.convention} convention); "
+                f"it runs under {_profiles_of(t)}"))
     return table
+
+
+def _profiles_of(celltype: type) -> str:
+    """``numerics='exact'`` (or a list of such) for the profiles a cell type has a lowering under."""
+    from neuromorph.numerics import PROFILES
+    have = [name for name, p in PROFILES.items() if (celltype, p.convention, p.arithmetic) in CELLS]
+    return " / ".join(f"numerics={name!r}" for name in have)
 
 
 def _load():

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import dense_grad
+
 #: a static single-delay projection is held dense when n_pre·n_post is at most this ...
 DENSE_SMALL = 1 << 16
 #: ... or when at least this fraction of its pairs is connected (and it fits DENSE_MAX entries)
@@ -32,7 +34,11 @@ PAD_WASTE = 3.0
 def expand_groups(ptr: torch.Tensor, groups: torch.Tensor):
     """For groups g (e.g. the pre neurons that spiked) with members ``ptr[g]:ptr[g+1]``, return
     ``(which, member)``: for every member of every listed group, the position of its group in
-    ``groups`` and the member's index. Vectorised (no Python loop over groups)."""
+    ``groups`` and the member's index. Vectorised (no Python loop over groups). On the CPU this
+    integer bookkeeping runs in numpy on the tensors' memory (no copies): a handful of spikes per
+    step makes it a dozen tiny kernels, each costing more in torch's dispatch than in numpy."""
+    if ptr.device.type == "cpu":
+        return _expand_groups_host(ptr.numpy(), groups.numpy())
     start = ptr.index_select(0, groups)
     count = ptr.index_select(0, groups + 1) - start
     total = int(count.sum())
@@ -43,6 +49,18 @@ def expand_groups(ptr: torch.Tensor, groups: torch.Tensor):
     # member = start[g] + rank within the group = arange(total) + (start - first position)[g]
     shift = start - (torch.cumsum(count, 0) - count)
     return which, torch.arange(total, device=ptr.device) + shift.index_select(0, which)
+
+
+def _expand_groups_host(p: np.ndarray, g: np.ndarray):
+    """expand_groups on host arrays (int64), the same numbers."""
+    if g.size == 1:   # the common case of one spike: a contiguous run of members
+        s, e = int(p[g[0]]), int(p[g[0] + 1])
+        return torch.zeros(e - s, dtype=torch.int64), torch.arange(s, e, dtype=torch.int64)
+    start = p[g]
+    count = p[g + 1] - start
+    which = np.repeat(np.arange(g.size, dtype=np.int64), count)
+    member = np.arange(which.size, dtype=np.int64) + (start - (np.cumsum(count) - count))[which]
+    return torch.from_numpy(which), torch.from_numpy(member)
 
 
 def take2(t: torch.Tensor, b: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
@@ -173,9 +191,21 @@ class RingBuffers:
         self.buf = {label: torch.zeros(R, 2, batch, n, dtype=dtype, device=device) for label, n in sizes.items()}
         self.zero = {label: torch.zeros(batch, n, dtype=dtype, device=device) for label, n in sizes.items()}
         self.slots: dict = {}
+        self._views_of = None   # the ``buf`` dict the views below were taken from
+
+    def _slot_views(self) -> dict:
+        """label -> per slot ``(excitatory, inhibitory, both)`` views of ``buf``: taken once (and
+        again if ``buf`` is replaced, e.g. by a checkpoint restore), so a step reads, clears and
+        adds into its slots without indexing (each index is a kernel call)."""
+        if self._views_of is not self.buf:
+            self._views = {label: [(b[s, 0], b[s, 1], b[s]) for s in range(self.R)] for label, b in self.buf.items()}
+            self._views_of = self.buf
+        return self._views
 
     def set_grad(self, grad: bool) -> None:
-        """Switch storage, keeping the pending input."""
+        """Switch storage, keeping the pending input. Called at the start of every run: the
+        run's weight-gradient sinks of trainable dense projections start afresh (dense_grad.py)."""
+        self.sinks = {}
         if grad == self.grad:
             return
         if grad:
@@ -193,7 +223,7 @@ class RingBuffers:
         """This step's (excitatory, inhibitory) input, valid until :meth:`clear`."""
         if self.grad:
             return self.slots[label][k % self.R]
-        x = self.buf[label][k % self.R]
+        x = self._slot_views()[label][k % self.R]
         return x[0], x[1]
 
     def clear(self, label, k: int) -> None:
@@ -201,15 +231,21 @@ class RingBuffers:
             z = self.zero[label]
             self.slots[label][k % self.R] = [z, z]
         else:
-            self.buf[label][k % self.R].zero_()
+            self._slot_views()[label][k % self.R][2].zero_()
 
     def add(self, label, receptor: int, k: int, x: torch.Tensor) -> None:
         """Add ``x`` ``[batch, n]`` to the input of step k."""
         if self.grad:
             cell = self.slots[label][k % self.R]
-            cell[receptor] = cell[receptor] + x
+            held = cell[receptor]
+            # a cleared slot holds the shared zero tensor: store x itself (0 + x is x), which saves
+            # an add and its autograd node per delivery; x is never changed in place afterwards
+            if held is self.zero[label] and x.shape == held.shape and x.dtype == held.dtype:
+                cell[receptor] = x
+            else:
+                cell[receptor] = held + x
         else:
-            self.buf[label][k % self.R, receptor] += x
+            self._slot_views()[label][k % self.R][receptor].add_(x)
 
     def scatter(self, label, receptor: int, k: int, table: "SynapseTable", syn, b, post, x, delay=None) -> None:
         """Add ``x`` (one value per event) to post neurons ``post`` of trials ``b``, each in the
@@ -217,13 +253,13 @@ class RingBuffers:
         every delay in one scatter."""
         B, n = self.batch, self.sizes[label]
         if not self.grad:
-            if table.single_delay is not None:
-                base = (((k + table.single_delay) % self.R) * 2 + receptor) * B * n
-                idx = post + base if B == 1 else (b * n + base) + post
-            else:
-                d = delay if delay is not None else table.delay.index_select(0, syn)
-                slot = ((d + k) % self.R) * 2 + receptor
-                idx = (slot * B + b) * n + post
+            if table.single_delay is not None:   # one slot: add into its [B, n] view (no offset to add)
+                target = self._slot_views()[label][(k + table.single_delay) % self.R][receptor]
+                target.view(-1).index_add_(0, post if B == 1 else b * n + post, x.to(target.dtype))
+                return
+            d = delay if delay is not None else table.delay.index_select(0, syn)
+            slot = ((d + k) % self.R) * 2 + receptor
+            idx = (slot * B + b) * n + post if B > 1 else slot * n + post   # b may be None with one trial
             self.buf[label].view(-1).index_add_(0, idx, x.to(self.buf[label].dtype))
             return
         nd = len(table.delays)
@@ -252,7 +288,17 @@ def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, s
         spikes.requires_grad or (w is not None and w.requires_grad) or (dense is not None and dense.requires_grad))
     if dense is not None:
         s = spikes.to(dense.dtype)
-        x = torch.matmul(s.unsqueeze(1), dense).squeeze(1) if dense.shape[0] > 1 else s @ dense[0]
+        # squeeze, not dense[0]: the backward of a select builds a zero tensor the size of the
+        # whole weight matrix per step (the main cost of a training step's backward)
+        if dense.shape[0] > 1:
+            x = torch.matmul(s.unsqueeze(1), dense).squeeze(1)
+        elif (grad and ring.grad and dense.requires_grad and dense.is_leaf and dense_grad.AVAILABLE
+              and dense.numel() >= dense_grad.MIN_ENTRIES):
+            # W's gradient as one GEMM per backward; only for the parameter itself (a masked
+            # product, W · mask, is a new tensor every step: nothing to gather)
+            x = dense_grad.deliver_dense(ring.sinks, s, dense)
+        else:
+            x = s @ dense.squeeze(0)
         if gain is not None:
             x = x * gain
         ring.add(label, receptor, k + table.single_delay, x)
@@ -273,7 +319,8 @@ def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, s
         delay = None if pad_delay is None else pad_delay.index_select(0, i).reshape(-1)
         x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
              pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i))
-        bb = b.unsqueeze(1).expand_as(post).reshape(-1)
+        # one trial: the trial index of every event is 0 and nothing reads it
+        bb = None if ring.batch == 1 else b.unsqueeze(1).expand_as(post).reshape(-1)
         post, x = post.reshape(-1), x.reshape(-1)
         if gain is not None:
             x = x * take2(gain, bb, post)

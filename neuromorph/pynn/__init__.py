@@ -39,14 +39,17 @@ import numpy as np
 import neuromorph as nm
 from neuromorph.errors import UnsupportedError, ValidationError
 
+from .compat import from_pynn_random  # real pyNN.random objects -> the front-end's (compat.py)
+
 __all__ = [
     "setup", "run", "run_until", "reset", "end", "get_current_time", "get_time_step", "get_min_delay",
     "get_max_delay", "num_processes", "rank",
     "Population", "PopulationView", "Assembly", "ID", "Projection", "IF_curr_exp", "IF_curr_delta", "IF_curr_alpha", "IF_cond_exp", "Izhikevich",
-    "SpikeSourceArray",
+    "IF_cond_alpha", "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "SpikeSourceArray",
     "SpikeSourcePoisson", "OneToOneConnector", "AllToAllConnector", "FromListConnector", "FixedProbabilityConnector",
     "FixedNumberPreConnector", "FixedNumberPostConnector", "FixedTotalNumberConnector",
-    "StaticSynapse", "STDPMechanism", "TsodyksMarkramSynapse", "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
+    "DistanceDependentProbabilityConnector", "space", "Space", "Line", "Grid2D", "Grid3D", "RandomStructure", "Cuboid", "Sphere",
+    "StaticSynapse", "STDPMechanism", "TsodyksMarkramSynapse", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
     "RandomDistribution", "NumpyRNG", "UnsupportedError",
     "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
 ]
@@ -76,7 +79,8 @@ class _Session:
             return self.sim
         net = nm.Network(dt=self.dt, seed=self.seed)
         for p in self.populations:
-            net.population(p.label, p.size, p.celltype._nm(self.semantics), initial_values=p._initial_values())
+            net.population(p.label, p.size, p.celltype._nm(self.semantics), initial_values=p._initial_values(),
+                           structure=p._structure._nm if p._structure is not None else None)
             if p._recorded:
                 net.record(p.label, *p._recorded, every=p._every)
         for j in self.projections:
@@ -101,8 +105,9 @@ class _Session:
         if self.sim is not None:
             raise UnsupportedError(
                 f"{what} after the first run(): neuromorph.pynn builds the network at the first run(), so populations, "
-                "projections, record(), initialize() and parameter set() come before it (weights can be set between runs "
-                "with Projection.set(weight=...)); call end() and setup() to start a new network")
+                "projections, record(), initialize() and spike times come before it (between runs: weights with "
+                "Projection.set(weight=...), cell parameters and Poisson rates with Population.set(...)); call end() and "
+                "setup() to start a new network")
 
 
 def _current(what="this") -> _Session:
@@ -132,7 +137,7 @@ def setup(timestep=1.0, min_delay="auto", max_delay="auto", backend="torch", num
     for name, value in (("min_delay", min_delay), ("max_delay", max_delay)):
         if value != "auto" and (not isinstance(value, (int, float)) or value < timestep):
             raise ValidationError(f"setup: {name}={value!r} must be 'auto' or a delay >= timestep={timestep} ms")
-    for name in ("spike_precision", "verbosity"):
+    for name in ("spike_precision", "verbosity", "t_flush"):  # t_flush: pyNN.nest's reset() workaround, not needed here
         if name in options:
             value = options.pop(name)
             if name == "spike_precision" and value != "on_grid":
@@ -154,11 +159,12 @@ def end(compatible_output=True):
 
 def run(simtime, callbacks=None) -> float:
     """Advance by ``simtime`` ms (building the network at the first call); returns the time."""
-    if callbacks:
-        raise UnsupportedError("run(callbacks=...): PyNN callbacks are not supported by neuromorph.pynn; "
-                               "run in segments (run(t1); ...; run(t2)) and act between them")
     s = _current("run")
     sim = s.build()
+    if callbacks:  # PyNN's loop: run from one callback time to the next (compat.py)
+        from .compat import run_until_with_callbacks
+        return run_until_with_callbacks(get_current_time() + float(simtime), callbacks,
+                                        lambda t: sim.run(t - get_current_time()), get_current_time, s.dt)
     sim.run(float(simtime))
     return get_current_time()
 
@@ -252,6 +258,7 @@ class RandomDistribution:
             if k not in names:
                 raise ValidationError(f"RandomDistribution({distribution!r}): unknown parameter {k!r} (has {', '.join(names)})")
             params[k] = v
+        rng = from_pynn_random(rng)
         if set(params) != set(names):
             raise ValidationError(f"RandomDistribution({distribution!r}) needs {', '.join(names)}")
         if rng is not None and not isinstance(rng, NumpyRNG):
@@ -272,6 +279,7 @@ class RandomDistribution:
 
 def _values(owner, name, value, n):
     """A scalar, ``[n]`` values or a RandomDistribution drawn now, as float64 ``[n]`` (or a float)."""
+    value = from_pynn_random(value)
     if isinstance(value, RandomDistribution):
         return np.asarray(value.next(n), dtype=np.float64)
     if callable(value):
@@ -343,6 +351,27 @@ class IF_cond_exp(_StandardType):
     recordable = ("spikes", "v", "gsyn_exc", "gsyn_inh")
 
 
+class IF_cond_alpha(IF_cond_exp):
+    """PyNN's IF_cond_alpha (nm.IF_cond_alpha; NEST iaf_cond_alpha): alpha-shaped conductances,
+    otherwise as IF_cond_exp (PyNN's defaults tau_syn_E = 0.3 ms, tau_syn_I = 0.5 ms)."""
+    nm_type = nm.IF_cond_alpha
+
+
+class EIF_cond_exp_isfa_ista(_StandardType):
+    """PyNN's EIF_cond_exp_isfa_ista (nm.EIF_cond_exp_isfa_ista; NEST aeif_cond_exp, AdEx): weights
+    are conductances in µS, positive on both receptors; w (nA) recordable and initialisable."""
+    nm_type = nm.EIF_cond_exp_isfa_ista
+    conductance_based = True
+    default_initial_values = {"v": -70.6, "w": 0.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+    recordable = ("spikes", "v", "w", "gsyn_exc", "gsyn_inh")
+
+
+class EIF_cond_alpha_isfa_ista(EIF_cond_exp_isfa_ista):
+    """PyNN's EIF_cond_alpha_isfa_ista (nm.EIF_cond_alpha_isfa_ista; NEST aeif_cond_alpha): AdEx
+    with alpha-shaped conductances, otherwise as EIF_cond_exp_isfa_ista."""
+    nm_type = nm.EIF_cond_alpha_isfa_ista
+
+
 class IF_curr_delta(_StandardType):
     """PyNN's IF_curr_delta: weights are mV jumps under NEST semantics (iaf_psc_delta), nA held
     for one step under sPyNNaker semantics (nm.IF_curr_delta's ``weight_units``)."""
@@ -394,7 +423,8 @@ class SpikeSourcePoisson(_StandardType):
     recordable = ("spikes",)
 
 
-_CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson)
+_CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, IF_cond_alpha, EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista,
+               Izhikevich, SpikeSourceArray, SpikeSourcePoisson)
 
 
 # -- populations ---------------------------------------------------------------------------------
@@ -435,6 +465,18 @@ class _Cells:
         """neuromorph's cell IDs are the neuron indices of the Population."""
         return _id_to_index(self, id)
 
+    @property
+    def positions(self):
+        """``[3, size]`` positions (x, y, z rows, PyNN's length units) from the root Population's
+        structure, as PyNN's ``positions`` (read-only here)."""
+        return self._root._all_positions()[:, self._indices]
+
+    @property
+    def structure(self):
+        """The root Population's structure (neuromorph.pynn.space; Line() when none was given)."""
+        from .space import Line
+        return self._root._structure if self._root._structure is not None else Line()
+
 
 class Population(_Cells):
     """PyNN's Population: ``size`` cells of one type, ``initial_values`` (scalars, arrays or
@@ -446,9 +488,19 @@ class Population(_Cells):
                  constraints=None, additional_parameters=None):
         s = _current("Population")
         s.check_not_built("Population(...)")
+        from .space import BaseStructure, Grid2D, Grid3D, Line  # spatial structures (neuromorph/pynn/space.py)
+        if isinstance(size, tuple):  # PyNN: size=(nx, ny) means structure=Grid2D(nx/ny), (nx, ny, nz) Grid3D
+            if structure is not None or not 1 <= len(size) <= 3:
+                raise ValidationError(f"Population(size={size!r}): a tuple size is (n,), (nx, ny) or (nx, ny, nz), without structure=")
+            structure = (Line(), Grid2D(size[0] / float(size[1])) if len(size) > 1 else None,
+                         Grid3D(size[0] / float(size[1]), size[0] / float(size[2])) if len(size) > 2 else None)[len(size) - 1]
+            size = int(np.prod(size))
+        if structure is not None and not isinstance(structure, BaseStructure):
+            raise UnsupportedError(f"Population(structure={type(structure).__name__}): use neuromorph.pynn.space's Line, Grid2D, "
+                                   "Grid3D or RandomStructure")
         if structure is not None:
-            raise UnsupportedError("Population(structure=...): PyNN spatial structures (Line, Grid2D, Grid3D, RandomStructure) "
-                                   "are not supported by neuromorph.pynn; positions have no effect on its connectors")
+            structure._nm.check_size(int(size))  # a grid the size does not fill is refused now, as PyNN does on use
+        self._structure = structure
         if isinstance(cellclass, type) and issubclass(cellclass, _StandardType):
             cellclass = cellclass(**(cellparams or {}))
         if not isinstance(cellclass, _StandardType):
@@ -499,6 +551,10 @@ class Population(_Cells):
                 raise UnsupportedError(f"Population {self.label!r}.initialize({k}=...): neuromorph's PyNN backends start "
                                        "the conductances at 0 (PyNN 0.13 hands an initial gsyn to NEST unscaled: 0.02 µS "
                                        "becomes 0.02 nS); start from 0 or use backend='torch'")
+            if k == "w" and self._session.backend != "torch":
+                raise UnsupportedError(f"Population {self.label!r}.initialize(w=...): neuromorph's PyNN backends start "
+                                       "w at 0 (PyNN 0.13 hands an initial w to NEST unscaled: 0.05 nA becomes 0.05 pA); "
+                                       "start from 0 or use backend='torch'")
             if cells is None:
                 self._init[k] = _values(f"{owner}.initialize", k, v, self.size)
                 continue
@@ -511,14 +567,22 @@ class Population(_Cells):
             self._init[k] = current
 
     def set(self, **parameters):
-        """Change cell parameters (one value for the whole population) before the first run."""
-        self._session.check_not_built(f"Population {self.label!r}.set()")
+        """Change cell parameters (one value for the whole population), or a SpikeSourcePoisson's
+        rate/start/duration. Between runs as on pyNN.nest: from the current time on, the state kept
+        (``Simulation.set_parameters``); a SpikeSourceArray's times only before the first run."""
+        s = self._session
+        if s.built and isinstance(self.celltype, _ArrayCell):
+            s.check_not_built(f"Population {self.label!r}.set(spike_times=...)")
         new = dict(self.celltype.parameter_space)
         new.update(parameters)
         if isinstance(self.celltype, _ArrayCell):
             self.celltype = _ArrayCell(SpikeSourceArray(**new), self.size)
-        else:
-            self.celltype = type(self.celltype)(**new)
+            return
+        celltype = type(self.celltype)(**new)
+        if s.built:
+            described = celltype._nm(s.semantics)
+            s.sim.set_parameters(self.label, **{k: getattr(described, k) for k in parameters})
+        self.celltype = celltype
 
     def get(self, parameter_names, gather=False, simplify=True):
         names = [parameter_names] if isinstance(parameter_names, str) else list(parameter_names)
@@ -553,7 +617,8 @@ class Population(_Cells):
             every = float(sampling_interval) / self._session.dt
             if every < 1 or abs(every - round(every)) > 1e-9:
                 raise ValidationError(f"record: sampling_interval={sampling_interval} ms must be a whole multiple of dt={self._session.dt} ms")
-            if self._recorded and int(round(every)) != self._every:
+            # spikes are events, not samples: record("spikes") then record("v", sampling_interval=...) is fine
+            if any(r != "spikes" for r in self._recorded) and int(round(every)) != self._every:
                 raise UnsupportedError("record: one sampling_interval per population in neuromorph.pynn")
             self._every = int(round(every))
         for v in names:
@@ -645,6 +710,17 @@ class Population(_Cells):
     def mean_spike_count(self, gather=True):
         counts = self.get_spike_counts()
         return float(np.mean([np.mean(c) for c in counts.values()]))
+
+    def _all_positions(self):
+        """Every neuron's position, as the description computes it (Network.positions)."""
+        if getattr(self, "_pos", None) is None:
+            from neuromorph.space import Line, population_seed
+            s = self._session
+            structure = self._structure._nm if self._structure is not None else Line()
+            index = next(k for k, p in enumerate(s.populations) if p is self)
+            self._pos = structure.positions(self.size, population_seed(s.seed, index))
+            self._pos.setflags(write=False)
+        return self._pos
 
     # views and assemblies ---------------------------------------------------------------------------
     @property
@@ -745,6 +821,7 @@ def _getitem(group, index):
 
 
 def _sample(group, n, rng):
+    rng = from_pynn_random(rng)
     if rng is not None and not isinstance(rng, NumpyRNG):
         raise UnsupportedError(f"sample(rng={type(rng).__name__}): use neuromorph.pynn.NumpyRNG(seed=...)")
     rng = rng if rng is not None else NumpyRNG()
@@ -945,6 +1022,11 @@ class Assembly:
         """The members' cell IDs in order (indices in each member's root Population)."""
         return np.concatenate([p.all_cells for p in self.populations])
 
+    @property
+    def positions(self):
+        """``[3, size]``: the members' positions side by side, as PyNN's Assembly.positions."""
+        return np.hstack([p.positions for p in self.populations])
+
     def _members(self):
         """[(offset, member)] in order."""
         out, off = [], 0
@@ -1078,7 +1160,13 @@ class _ArrayCell:
         self.parameter_space = source.parameter_space
 
     def _nm(self, semantics):
-        return self.source._nm_rows(self.n)
+        cell = self.source._nm_rows(self.n)
+        if semantics == "nest" and _session is not None:
+            # the steps PyNN on NEST delivers the times at; the description's times are then exact
+            # steps on every backend (pynn:nest lowers them so that NEST keeps them)
+            from .compat import as_pynn_nest_delivers
+            cell = as_pynn_nest_delivers(cell, _session.dt)
+        return cell
 
     def __repr__(self):
         return repr(self.source)
@@ -1114,6 +1202,7 @@ class FixedProbabilityConnector(_Connector):
     seed of ``rng`` (a NumpyRNG; without one, from the setup seed) — not PyNN's draw."""
 
     def __init__(self, p_connect, allow_self_connections=True, rng=None, safe=True, callback=None):
+        rng = from_pynn_random(rng)
         if rng is not None and not isinstance(rng, NumpyRNG):
             raise UnsupportedError(f"FixedProbabilityConnector(rng={type(rng).__name__}): use neuromorph.pynn.NumpyRNG(seed=...)")
         self.p_connect, self.allow_self_connections, self.rng = p_connect, allow_self_connections, rng
@@ -1133,6 +1222,7 @@ class _FixedNumberConnector(_Connector):
     def __init__(self, n, allow_self_connections=True, with_replacement=None, location_selector=None,
                  rng=None, safe=True, callback=None):
         name = type(self).__name__
+        rng = from_pynn_random(rng)
         if rng is not None and not isinstance(rng, NumpyRNG):
             raise UnsupportedError(f"{name}(rng={type(rng).__name__}): use neuromorph.pynn.NumpyRNG(seed=...)")
         if isinstance(n, RandomDistribution):
@@ -1239,6 +1329,15 @@ class SpikePairRule:
         self.params = dict(tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus)
 
 
+class Vogels2011Rule:
+    """PyNN's Vogels2011Rule (inhibitory STDP, nm.Vogels2011): ``tau`` [ms], ``eta`` (learning
+    rate, weight units), ``rho`` (target rate in spikes/ms; alpha = 2·rho·tau). PyNN's defaults.
+    Only with AdditiveWeightDependence, which gives w_min and w_max."""
+
+    def __init__(self, tau=20.0, eta=1e-10, rho=3.0):
+        self.params = dict(tau=tau, eta=eta, rho=rho)
+
+
 class AdditiveWeightDependence:
     def __init__(self, w_min=0.0, w_max=1.0):
         self.w_min, self.w_max = w_min, w_max
@@ -1259,9 +1358,12 @@ class STDPMechanism:
         if dendritic_delay_fraction != 1.0:
             raise UnsupportedError(f"STDPMechanism(dendritic_delay_fraction={dendritic_delay_fraction}): neuromorph's STDP "
                                    "treats the whole delay as dendritic; use dendritic_delay_fraction=1.0")
-        if not isinstance(timing_dependence, SpikePairRule):
+        if not isinstance(timing_dependence, (SpikePairRule, Vogels2011Rule)):
             raise UnsupportedError(f"STDPMechanism(timing_dependence={type(timing_dependence).__name__}): only SpikePairRule "
-                                   "is supported by neuromorph.pynn")
+                                   "and Vogels2011Rule are supported by neuromorph.pynn")
+        if isinstance(timing_dependence, Vogels2011Rule) and type(weight_dependence) is not AdditiveWeightDependence:
+            raise UnsupportedError(f"STDPMechanism(Vogels2011Rule, weight_dependence={type(weight_dependence).__name__}): "
+                                   "the rule's steps are additive; use AdditiveWeightDependence(w_min, w_max)")
         if not isinstance(weight_dependence, AdditiveWeightDependence):
             raise UnsupportedError(f"STDPMechanism(weight_dependence={type(weight_dependence).__name__}): only "
                                    "AdditiveWeightDependence and MultiplicativeWeightDependence are supported by neuromorph.pynn")
@@ -1274,6 +1376,8 @@ class STDPMechanism:
         if semantics == "nest" and receptor == "inhibitory" and w_max <= 0 and w_min <= 0:
             # NEST-style bounds on an inhibitory synapse (w_max=-2 or w_min=-2, w_max=0): magnitudes
             w_min, w_max = sorted((-w_min + 0.0, -w_max + 0.0))
+        if isinstance(self.timing_dependence, Vogels2011Rule):
+            return nm.Vogels2011(**self.timing_dependence.params, w_min=w_min, w_max=w_max)
         timing = nm.SpikePairRule(**self.timing_dependence.params)
         if type(wd) is MultiplicativeWeightDependence:
             weight = nm.Multiplicative(w_min, w_max)
@@ -1316,8 +1420,8 @@ class Projection:
         if not isinstance(synapse_type, (StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)):
             raise UnsupportedError(f"Projection: synapse type {type(synapse_type).__name__} is not supported by neuromorph.pynn "
                                    "(supported: StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)")
-        if source is not None or space is not None:
-            raise UnsupportedError("Projection(source=..., space=...): not supported by neuromorph.pynn")
+        if source is not None:
+            raise UnsupportedError("Projection(source=...): not supported by neuromorph.pynn")
         receptor = receptor_type or "excitatory"
         if receptor not in ("excitatory", "inhibitory"):
             raise UnsupportedError(f"Projection(receptor_type={receptor!r}): neuromorph.pynn has 'excitatory' and 'inhibitory'")
@@ -1335,7 +1439,13 @@ class Projection:
         same = self.pre is self.post
         seed = (s.seed * 1_000_003 + index) % (2 ** 63 - 1)  # as the Network derives it
         self._nm_connector, columns = connector._nm(self.pre.size, self.post.size, same if plain else False, seed)
-        pre, post, _, _ = self._nm_connector.connections(self.pre.size, self.post.size, same if plain else False, seed)
+        from .space import with_space
+        self._nm_connector = with_space(self._nm_connector, space)  # read by distance-dependent connectors only
+        if getattr(self._nm_connector, "uses_positions", False):  # view-local pairs from the views' positions
+            pre, post, _, _ = self._nm_connector.connections_at(self.pre.positions, self.post.positions,
+                                                                same if plain else False, seed)
+        else:
+            pre, post, _, _ = self._nm_connector.connections(self.pre.size, self.post.size, same if plain else False, seed)
         self._pre, self._post = np.asarray(pre, np.int64), np.asarray(post, np.int64)
         self._parts = None  # plain Population -> Population: one description projection, this one
         if not plain:
@@ -1346,7 +1456,7 @@ class Projection:
         w = columns["weight"] if "weight" in columns else self._per_synapse(owner, "weight", synapse_type.weight)
         d = columns["delay"] if "delay" in columns else self._per_synapse(
             owner, "delay", synapse_type.delay if synapse_type.delay is not None else s.dt)
-        if isinstance(synapse_type.delay, RandomDistribution) and "delay" not in columns:
+        if isinstance(from_pynn_random(synapse_type.delay), RandomDistribution) and "delay" not in columns:
             d = np.maximum(np.rint(np.asarray(d) / s.dt), 1) * s.dt  # drawn delays go to the grid, as on NEST
         self._weights = self._magnitudes(owner, np.broadcast_to(np.asarray(w, dtype=np.float64), (n,)).copy())
         self._delays = np.broadcast_to(np.asarray(d, dtype=np.float64), (n,)).copy()
@@ -1429,7 +1539,8 @@ class Projection:
         if self._negative_inhibition():
             if w.size and w.max() > 0:
                 raise ValidationError(f"{owner}: weight {w.max()} > 0 on an inhibitory receptor; under NEST semantics "
-                                      "(setup(semantics='nest')) inhibitory weights are negative, as PyNN on NEST requires")
+                                      "(setup(semantics='nest')) inhibitory weights are negative, as PyNN on NEST requires; "
+                                      "a sPyNNaker script (weights as magnitudes) runs with setup(..., semantics='spinnaker')")
             return -w + 0.0
         if w.size and w.min() < 0:
             why = ("excitatory weights are >= 0 (inhibitory ones negative)" if self._session.semantics == "nest"
@@ -1497,6 +1608,8 @@ class Projection:
         cols = [values[n] for n in names]
         if with_address:
             cols = [self._pre, self._post] + cols
+        elif isinstance(attribute_names, str):  # PyNN: one name without addresses is a flat list of values
+            return [x.item() for x in np.asarray(cols[0])]
         return [tuple(r) for r in zip(*[[x.item() for x in np.asarray(c)] for c in cols])]
 
     def getWeights(self, format="list", gather=True):
@@ -1552,7 +1665,7 @@ class _CurrentSource:
         for k in parameters:
             if k not in self._defaults and k != "rng":
                 raise ValidationError(f"{type(self).__name__}: unknown parameter {k!r} (PyNN's are {', '.join(self._defaults)})")
-        rng = parameters.pop("rng", None)
+        rng = from_pynn_random(parameters.pop("rng", None))
         if rng is not None and not isinstance(rng, NumpyRNG):
             raise UnsupportedError(f"{type(self).__name__}(rng={type(rng).__name__}): only neuromorph.pynn.NumpyRNG seeds "
                                    "the noise (its seed is used; the draws are the backend's own)")
@@ -1704,11 +1817,8 @@ class NoisyCurrentSource(_CurrentSource):
 # -- PyNN names that are refused ---------------------------------------------------------------------------
 _REFUSED = {
     # cell types
-    "IF_cond_alpha": "alpha-shaped conductances are not modelled; use IF_cond_exp (exponential conductances) or IF_curr_alpha",
     "IF_cond_exp_gsfa_grr": "adapting conductance-based cells are not modelled; use IF_cond_exp",
     "IF_facets_hardware1": "use IF_curr_exp",
-    "EIF_cond_exp_isfa_ista": "adaptive exponential cells are not modelled; use Izhikevich or IF_curr_exp",
-    "EIF_cond_alpha_isfa_ista": "adaptive exponential cells are not modelled; use Izhikevich or IF_curr_exp",
     "HH_cond_exp": "Hodgkin-Huxley cells are not modelled; use Izhikevich or IF_curr_exp",
     "Izhikevich_cond": "use Izhikevich (current-based, mV-jump weights)",
     "GIF_cond_exp": "use IF_curr_exp",
@@ -1717,7 +1827,6 @@ _REFUSED = {
     "SpikeSourceInhGamma": "use SpikeSourceArray with times drawn by numpy",
     "SpikeSourcePoissonRefractory": "use SpikeSourcePoisson or SpikeSourceArray",
     # connectors
-    "DistanceDependentProbabilityConnector": "build the pairs with numpy and use FromListConnector",
     "DisplacementDependentProbabilityConnector": "build the pairs with numpy and use FromListConnector",
     "IndexBasedProbabilityConnector": "build the pairs with numpy and use FromListConnector",
     "SmallWorldConnector": "build the pairs with numpy and use FromListConnector",
@@ -1726,14 +1835,11 @@ _REFUSED = {
     # synapses and plasticity
     "ElectricalSynapse": "gap junctions are not modelled", "SimpleStochasticSynapse": "use StaticSynapse",
     "StochasticTsodyksMarkramSynapse": "use StaticSynapse", "MultiQuantalSynapse": "use StaticSynapse",
-    "Vogels2011Rule": "use STDPMechanism with SpikePairRule", "SpikePairRuleMultiplicative": "use SpikePairRule",
+    "SpikePairRuleMultiplicative": "use SpikePairRule",
     "GutigWeightDependence": "use AdditiveWeightDependence or MultiplicativeWeightDependence",
     "AdditivePotentiationMultiplicativeDepression": "use AdditiveWeightDependence or MultiplicativeWeightDependence",
     # random numbers and structures
     "GSLRNG": "use NumpyRNG(seed=...)", "NativeRNG": "use NumpyRNG(seed=...)",
-    "Line": "spatial structures are not modelled", "Grid2D": "spatial structures are not modelled",
-    "Grid3D": "spatial structures are not modelled", "RandomStructure": "spatial structures are not modelled",
-    "Space": "spatial structures are not modelled",
     # functions
     "record": "call Population.record(...) and get_data()/write_data()",
     "native_cell_type": "NEST-native models are not part of the description; use the supported PyNN cell types",
@@ -1767,3 +1873,11 @@ def __getattr__(name):
     if name.startswith("_"):
         raise AttributeError(name)
     raise _NotInFrontend(f"{name} (PyNN) is not part of neuromorph.pynn; see docs/pynn_frontend.md for what is supported")
+
+
+from . import space  # noqa: E402 - PyNN's pyNN.space: sim.space.Grid2D, and the names below as sim.Grid2D
+from .space import (Cuboid, DistanceDependentProbabilityConnector, Grid2D, Grid3D, Line, RandomStructure,  # noqa: E402
+                    Space, Sphere)
+
+from .compat import install as _install_compat  # noqa: E402 - names PyNN/sPyNNaker scripts call (issue 11)
+_install_compat(globals())

@@ -41,9 +41,14 @@ def free_update(refrac: torch.Tensor, v_old: torch.Tensor, v_new: torch.Tensor):
 
 def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: float, n_ref: int):
     """Where ``spk`` fired: V = v_reset and ``n_ref`` refractory steps. Returns (v, refrac)."""
-    fired = spk.detach() > 0
+    fired = getattr(spk, "_fired", None)   # the bool mask the engine's fire made, if it did
+    if fired is None:
+        fired = spk.detach() > 0
     # on the CPU a step without spikes (most steps) skips the two fills; on CUDA asking would
     # synchronise with the host, so the fills always run there
-    if fired.device.type == "cpu" and not v.requires_grad and not bool(fired.any()):
-        return v, refrac
+    if fired.device.type == "cpu" and not v.requires_grad:
+        # the mask and the answer ride on spk: the engine's event path reuses them (no kernel)
+        spk._fired, spk._any = fired, bool(fired.any())
+        if not spk._any:
+            return v, refrac
     return v.masked_fill(fired, v_reset), refrac.masked_fill(fired, n_ref)

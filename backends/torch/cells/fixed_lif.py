@@ -99,14 +99,23 @@ def _threshold(p: FixedParams, thr):
 
 
 def _integrate(p: FixedParams, s: FixedState, i_exc, i_inh, extra, thr, fire):
-    drive = i_exc - i_inh + p.i_offset
+    drive = i_exc - i_inh
+    if p.i_offset:   # integers: adding 0 changes nothing, skip the kernel
+        drive = drive + p.i_offset
     if extra is not None:  # a mechanism's (or trained bias's) current [nA]
         drive = drive + fx.to_bits(extra.detach())
-    alpha = fx.wrap32(fx.mul(fx.wrap32(drive), p.R) + p.v_rest)
-    v_new = fx.wrap32(alpha - fx.mul(p.E, fx.wrap32(alpha - s.v)))
+    # mul's own wrap of floor(drive·R / 2^15) is left to the wrap of the sum (wrapping is compatible
+    # with +; the product of two int32 values cannot leave int64): the same bits, two kernels less
+    alpha = fx.wrap32(((fx.wrap32(drive) * p.R) >> 15) + p.v_rest)
+    d = fx.wrap32(alpha - s.v)
+    # E = exp(−dt/τm) ≤ 1.0 (2^15 bits): floor(E·d / 2^15) stays within int32, its wrap is a no-op
+    decayed = (d * p.E) >> 15 if 0 <= p.E <= fx.ONE else fx.mul(p.E, d)
+    v_new = fx.wrap32(alpha - decayed)
     v, refrac = free_update(s.refrac, s.v, v_new)
     # an integer compare of the bits (no surrogate gradient: fixed point does not train)
-    spk = (v >= _threshold(p, thr)).to(torch.float64)
+    fired = v >= _threshold(p, thr)
+    spk = fired.to(torch.float64)
+    spk._fired = fired   # for reset and the engine's event path (a kernel less each)
     v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
     return spk, v, refrac
 

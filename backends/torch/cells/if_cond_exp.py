@@ -37,7 +37,6 @@ torch's ``pow`` differs from it by an ulp for ~2 % of arguments.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
@@ -49,18 +48,8 @@ from .. import gsl_rkf45 as _RK
 from ..registry import CellLowering, register_cell
 from .common import nest_refractory_steps, reset
 
-# GSL ode-initval/rkf45.c (GSL 1.15)
-_AH0 = _RK.AH[0]
-_B3, _B4, _B5, _B6 = _RK.B3, _RK.B4, _RK.B5, _RK.B6
-_C1, _C3, _C4, _C5, _C6 = _RK.C1, _RK.C3, _RK.C4, _RK.C5, _RK.C6
-_EC1, _EC3, _EC4, _EC5, _EC6 = _RK.EC
-# NEST: gsl_odeiv_control_y_new(1e-3, 0.0); GSL std control, rkf45 order 5
-_EPS_ABS = 1e-3
-_ORDER = 5
-_DBL_MIN = 2.2250738585072014e-308
-#: more trial sub-steps than this in one NEST step means the controller is stuck (GSL would go on
-#: shrinking h towards 1 ulp of t); refuse instead of looping for ever
-_MAX_TRIALS = 100_000
+# NEST: gsl_odeiv_control_y_new(1e-3, 0.0) (eps_abs 1e-3 on every state variable)
+_CONTROL = _RK.control_y(1e-3, 0.0)
 
 
 class CondExpState(NamedTuple):
@@ -116,88 +105,13 @@ def _rhs(p: NestCondExpParams, y, free, v_max, ie, taus):
     return out
 
 
-def _rkf45(p, y, h, k1, free, v_max, ie, taus):
-    """GSL rkf45_apply from the stacked state ``y`` over ``h`` (``[batch, n]``: one step size per
-    neuron) with the derivative ``k1`` at ``y``: (5th-order solution, error estimate), stacked."""
-    def f(z):
-        return _rhs(p, z, free, v_max, ie, taus)
-    k2 = f(y + (_AH0 * h) * k1)
-    k3 = f(y + h * (_B3[0] * k1 + _B3[1] * k2))
-    k4 = f(y + h * (_B4[0] * k1 + _B4[1] * k2 + _B4[2] * k3))
-    k5 = f(y + h * (_B5[0] * k1 + _B5[1] * k2 + _B5[2] * k3 + _B5[3] * k4))
-    k6 = f(y + h * (_B6[0] * k1 + _B6[1] * k2 + _B6[2] * k3 + _B6[3] * k4 + _B6[4] * k5))
-    out = y + h * (_C1 * k1 + _C3 * k3 + _C4 * k4 + _C5 * k5 + _C6 * k6)
-    err = h * (_EC1 * k1 + _EC3 * k3 + _EC4 * k4 + _EC5 * k5 + _EC6 * k6)
-    return out, err
-
-
-def _pow(x: torch.Tensor, exponent: float, exact: torch.Tensor | None) -> torch.Tensor:
-    """``x**exponent``; where ``exact`` is set, with libm's ``pow`` (Python's math.pow = glibc, as
-    GSL calls it; torch.pow differs from it by an ulp for ~2 % of arguments)."""
-    y = torch.pow(x, exponent)
-    if exact is not None:
-        idx = exact.nonzero(as_tuple=True)
-        y[idx] = torch.tensor([math.pow(v, exponent) for v in x[idx].tolist()], dtype=x.dtype, device=x.device)
-    return y
-
-
-def _hadjust(err, h_old, dt: float, short):
-    """GSL std_control_hadjust (eps_abs 1e-3, eps_rel 0, order 5) for a trial step ``h_old`` that
-    ended short of dt where ``short`` is set: (decrease?, suggested h, whether every neuron simply
-    completed its step). The suggestion matters only after a decrease or after a step shorter than
-    dt (a longer suggestion is cut to what is left of the next step), so only those neurons take
-    libm's pow (a host round trip for the few concerned)."""
-    with torch.no_grad():
-        rmax = torch.clamp(torch.amax(err.detach().abs() / _EPS_ABS, dim=0), min=_DBL_MIN)
-        dec = rmax > 1.1
-        inc = rmax < 0.5
-        exact = dec | (inc & (h_old < dt))
-        use_libm, any_short = torch.stack([exact.any(), short.any()]).tolist()
-        if not (use_libm or any_short):
-            # every neuron took one full step of dt without a decrease: GSL suggests r·dt with r >= 1,
-            # and the next step cuts any suggestion >= dt to dt, so dt itself behaves identically
-            return dec, h_old, True
-        exact = exact if use_libm else None
-        # (a tensor numerator: torch computes ``0.9 / x`` as ``0.9 · (1/x)``, not one IEEE division)
-        safety = torch.full_like(rmax, 0.9)
-        r_dec = torch.clamp(safety / _pow(rmax, 1.0 / _ORDER, exact), min=0.2)
-        r_inc = torch.clamp(safety / _pow(rmax, 1.0 / (_ORDER + 1.0), exact), min=1.0, max=5.0)
-        h_new = torch.where(dec, r_dec * h_old, torch.where(inc, r_inc * h_old, h_old))
-    return dec, h_new, False
-
-
 def nest_cond_integrate(p: NestCondExpParams, s: CondExpState, free, v_max, ie):
-    """GSL's evolve loop over one NEST step for every neuron: returns (v, g_ex, g_in, h_int)."""
+    """GSL's evolve loop over one NEST step for every neuron (gsl_rkf45.evolve): returns
+    (v, g_ex, g_in, h_int)."""
     y = torch.stack([s.v, s.g_exc, s.g_inh])
     taus = torch.tensor([p.tau_ex, p.tau_in], dtype=y.dtype, device=y.device).view(2, 1, 1)
-    dt = p.h
-    t = torch.zeros_like(s.v)
-    h_int = s.h_int
-    h_try = h_int
-    active = None
-    for trial in range(_MAX_TRIALS):
-        k1 = _rhs(p, y, free, v_max, ie, taus)
-        rem = dt - t
-        final = h_try > rem
-        h0 = torch.where(final, rem, h_try)
-        out, err = _rkf45(p, y, h0, k1, free, v_max, ie, taus)
-        tn = torch.where(final, torch.full_like(t, dt), t + h0)
-        dec, h_new, done = _hadjust(err, h0, dt, tn < dt)
-        if active is None and done:
-            return out[0], out[1], out[2], h_new  # the usual case: one sub-step of dt for every neuron
-        # a decrease is taken (undo, retry from the sub-step's start) when it moves t by >= 1 ulp
-        retry = dec & (h_new.abs() < h0.abs()) & (tn + h_new != tn)
-        h_new = torch.where(dec & ~retry, h0, h_new)
-        accept = ~retry if active is None else active & ~retry
-        y = torch.where(accept, out, y)
-        t = torch.where(accept, tn, t)
-        h_int = torch.where(accept, h_new, h_int)
-        h_try = torch.where(retry, h_new, h_int)
-        active = t < dt
-        if not bool(active.any()):
-            return y[0], y[1], y[2], h_int
-    raise RuntimeError(f"IF_cond_exp: the adaptive RKF45 needed more than {_MAX_TRIALS} trial steps in one step of "
-                       f"{dt} ms; the state is too stiff for eps_abs = 1e-3")
+    y, h_int = _RK.evolve(lambda z: _rhs(p, z, free, v_max, ie, taus), y, s.h_int, p.h, _CONTROL, what="IF_cond_exp")
+    return y[0], y[1], y[2], h_int
 
 
 def nest_cond_step(p: NestCondExpParams, s: CondExpState, in_exc, in_inh, extra, thr, fire):

@@ -15,6 +15,7 @@ from neuromorph.conversions import delta_jump_per_nA
 
 from ..registry import CellLowering, register_cell
 from .common import free_update, nest_refractory_steps, reset, spinnaker_refractory_steps
+from .fused_training import NestDeltaStep, fused_spike_grad
 from .if_curr_exp import (LIFExpState, nest_initial_state, nest_record, spinnaker_initial_state, spinnaker_integrate,
                           spinnaker_record)
 
@@ -39,7 +40,12 @@ def nest_delta_parameters(c: IF_curr_delta, dt: float) -> NestDeltaParams:
 
 def nest_delta_step(p: NestDeltaParams, s: LIFExpState, in_exc, in_inh, extra, thr, fire):
     """NEST iaf_psc_delta step (simulators.md §4): V jumps by this step's input in its arrival
-    step; input during refractoriness is discarded."""
+    step; input during refractoriness is discarded. While autograd records, one fused node with
+    the same arithmetic (fused_training.py)."""
+    spike_grad = fused_spike_grad(fire, s.v, thr, in_exc, in_inh, extra)
+    if spike_grad is not None:
+        spk, v, refrac = NestDeltaStep.apply(s.v, in_exc, in_inh, extra, s.refrac, p, thr, spike_grad)
+        return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), LIFExpState(s.v, in_exc, in_inh, s.refrac)
     ie = p.i_offset if extra is None else p.i_offset + extra * 1000.0
     v_new = p.P30 * ie + p.P33 * s.v + (in_exc - in_inh) * p.jump
     v, refrac = free_update(s.refrac, s.v, v_new)

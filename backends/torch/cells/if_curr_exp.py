@@ -16,6 +16,7 @@ from neuromorph.cells import IF_curr_exp
 
 from ..registry import CellLowering, register_cell
 from .common import free_update, nest_expm1, nest_refractory_steps, reset, spinnaker_refractory_steps
+from .fused_training import NestExpStep, fused_spike_grad
 
 
 class LIFExpState(NamedTuple):
@@ -71,9 +72,17 @@ def nest_exp_parameters(c: IF_curr_exp, dt: float) -> NestExpParams:
 
 def nest_exp_step(p: NestExpParams, s: LIFExpState, in_exc, in_inh, extra, thr, fire):
     """NEST iaf_psc_exp step (simulators.md §3): exact V update with the previous step's currents,
-    decay, add this step's input (pA), then threshold."""
-    ie = p.i_offset if extra is None else p.i_offset + extra * 1000.0
-    v_new = s.v * p.P22 + s.i_exc * p.P21e - s.i_inh * p.P21i + ie * p.P20
+    decay, add this step's input (pA), then threshold. While autograd records, one fused node
+    with the same arithmetic (fused_training.py)."""
+    spike_grad = fused_spike_grad(fire, s.v, thr, s.i_exc, s.i_inh, in_exc, in_inh, extra)
+    if spike_grad is not None:
+        spk, v, i_exc, i_inh, refrac = NestExpStep.apply(s.v, s.i_exc, s.i_inh, in_exc, in_inh, extra, s.refrac, p, thr,
+                                                         spike_grad)
+        return spk, LIFExpState(v, i_exc, i_inh, refrac), s
+    v_new = s.v * p.P22 + s.i_exc * p.P21e - s.i_inh * p.P21i
+    if extra is not None or p.i_offset != 0:   # adding 0.0 would change nothing (V is never −0.0): skip the kernel
+        ie = p.i_offset if extra is None else p.i_offset + extra * 1000.0
+        v_new = v_new + ie * p.P20
     v, refrac = free_update(s.refrac, s.v, v_new)
     i_exc = s.i_exc * p.P11e + in_exc * 1000.0
     i_inh = s.i_inh * p.P11i + in_inh * 1000.0

@@ -105,6 +105,10 @@ class BoardPlasticSynapses:
         self.conv = SpinnakerBoardConvention(t.tau_plus, t.tau_minus, dt, device)
         # each table ends in one extra 0 (past the table): index len for anything beyond or "negative"
         self.lut_plus, self.lut_minus = self.conv.lut_plus, self.conv.lut_minus
+        # the same tables behind one leading 0, read at delta + 1 clamped to [0, len]: negative deltas
+        # land on the leading 0, those past the table on the trailing one (two kernels, not three)
+        zero = torch.zeros(1, dtype=torch.int64, device=device)
+        self._lut1 = {id(t): torch.cat([zero, t]) for t in (self.lut_plus, self.lut_minus)}
         self.nearest = t.nearest
         self.device, self.dtype, self.batch = device, dtype, batch
         self.n_pre, self.n_post = table.n_pre, table.n_post
@@ -157,6 +161,10 @@ class BoardPlasticSynapses:
     def _lut(self, lut: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """lut[delta] for 0 <= delta < len, else 0 — also for negative deltas, which are huge
         unsigned tick differences on the core."""
+        shifted = self._lut1.get(id(lut))
+        if shifted is not None:
+            idx = (delta + 1).clamp_(0, lut.numel())
+            return shifted.index_select(0, idx.reshape(-1)).view(delta.shape)
         end = lut.numel() - 1  # the appended 0
         idx = delta.masked_fill(delta < 0, end).clamp_(max=end)
         return lut.index_select(0, idx.reshape(-1)).view(delta.shape)

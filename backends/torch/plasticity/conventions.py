@@ -8,7 +8,8 @@ factors of the pair rules (docs/semantics.md "STDP"):
 - ``k_plus(delta, pre_trace, nearest)``: potentiation factor for a post spike reaching the synapse
   ``delta`` steps after the last pre spike;
 - ``k_minus(last, delta, t_arrive, post_trace, nearest)``: depression factor against the latest
-  post spike (stamp ``last``), ``delta`` steps before the pre spike's arrival ``t_arrive``;
+  post spike (stamp ``last``), ``delta`` steps before the pre spike's arrival ``t_arrive`` (a
+  tensor, or a Python int shared by all events);
 - ``pre_trace(trace, delta, nearest)``: the pre trace after a pre spike.
 
 Fields: ``arithmetic`` (the weight-dependence registration to use), ``trace_dtype``, ``strict``
@@ -32,13 +33,18 @@ class _FloatPairRule:
 
     def __init__(self, tau_plus, tau_minus, dt, device):
         self.tau_plus, self.tau_minus, self.dt = tau_plus, tau_minus, dt
+        # dt and −dt as 0-dim float64 tensors: an int64 stamp tensor times one of them is the
+        # float64 product of the converted stamps (what ``.to(float64) * dt`` computes) in one kernel,
+        # and −(x·dt) = x·(−dt) exactly (IEEE products are sign-symmetric)
+        self._dt = torch.tensor(dt, dtype=torch.float64)
+        self._neg_dt = torch.tensor(-dt, dtype=torch.float64)
 
     def k_plus(self, delta, pre_trace, nearest):
-        k = torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_plus)
+        k = torch.exp(delta * self._neg_dt / self.tau_plus)
         return k if nearest else pre_trace * k
 
     def pre_trace(self, trace, delta, nearest):
-        return trace * torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_plus) + 1.0
+        return trace * torch.exp(delta * self._neg_dt / self.tau_plus) + 1.0
 
 
 class NestConvention(_FloatPairRule):
@@ -52,11 +58,13 @@ class NestConvention(_FloatPairRule):
     def post_trace(self, trace, last, u, nearest):
         had = last != NONE
         # Kminus = Kminus·exp((t_last_post − t_post)/tau_minus) + 1, t_last_post from −1 ms
-        last_ms = torch.where(had, last.to(torch.float64) * self.dt, torch.full_like(trace, -1.0))
+        last_ms = torch.where(had, last * self._dt, -1.0)
         return trace * torch.exp((last_ms - u * self.dt) * (1.0 / self.tau_minus)) + 1.0, last
 
     def k_minus(self, last, delta, t_arrive, post_trace, nearest):
-        k = torch.exp((last.to(torch.float64) * self.dt - t_arrive.to(torch.float64) * self.dt) * (1.0 / self.tau_minus))
+        # t_arrive: a tensor, or one Python int for all (int · float is the same double product)
+        t_ms = t_arrive * self.dt if isinstance(t_arrive, int) else t_arrive * self._dt
+        k = torch.exp((last * self._dt - t_ms) * (1.0 / self.tau_minus))
         return k if nearest else post_trace * k
 
 

@@ -25,6 +25,10 @@ from .weight_dependence import WEIGHT_DEPENDENCES, constants
 
 
 class PlasticSynapses:
+    #: apply ``depress`` at every pre spike, with timing factor 0 before any post spike (rules with a
+    #: constant depression term, vogels.py); the pair rules depress only against an earlier post spike
+    depress_without_post = False
+
     def __init__(self, label: str, table: SynapseTable, rule, profile, dt: float, batch: int, device, dtype,
                  shift: int | None):
         self.label, self.table = label, table
@@ -119,7 +123,11 @@ class PlasticSynapses:
         """Potentiation for post spikes reaching their synapses at stamp u (t_post + d = u), for
         every delay of the projection at once."""
         lo = 0 if self.conv.post_at_zero else 1
-        if not any(self._spiked[(u - d) % self.L] for d in self.table.delays if u - d >= lo):
+        d1 = self.table.single_delay
+        if d1 is not None:   # (the general test below, without a generator per step)
+            if u - d1 < lo or not self._spiked[(u - d1) % self.L]:
+                return
+        elif not any(self._spiked[(u - d) % self.L] for d in self.table.delays if u - d >= lo):
             return
         if self.table.single_delay is not None:  # the common case: one ring slot, no delay groups
             b, j = self.post_spiked[(u - self.table.single_delay) % self.L].nonzero(as_tuple=True)
@@ -136,7 +144,7 @@ class PlasticSynapses:
         if pos.numel() == 0:
             return
         syn = self.col_syn.index_select(0, pos)
-        bb = b.index_select(0, which)
+        bb = b.index_select(0, which) if self.batch > 1 else 0   # one trial: take2/flat2 ignore it
         pre = self.col_pre.index_select(0, pos)
         last_pre = take2(self.last_pre, bb, pre)
         delta = u - last_pre
@@ -168,18 +176,25 @@ class PlasticSynapses:
             v = arrive - (1 if self.conv.strict else 0)                    # latest post stamp that pairs
             # index into the [L, B, n_post] history rings
             if self.table.single_delay is not None:
-                hist = post + (v % self.L) * self.batch * self.n_post
-                if self.batch > 1:
-                    hist = hist + bb * self.n_post
-                arrive = torch.full_like(post, arrive)
+                # one ring slot: gather from its [B·n_post] rows (and arrive stays a Python int: the
+                # conventions take it as a scalar, the same numbers without a tensor of copies)
+                slot = v % self.L
+                hist = post if self.batch == 1 else bb * self.n_post + post
+                last = self.post_last[slot].view(-1).index_select(0, hist)
+                valid = last != NONE
+                if v < 0:
+                    valid = torch.zeros_like(valid)
+                trace = None if self.nearest else self.post_last_trace[slot].view(-1).index_select(0, hist)
             else:
                 hist = (v.remainder(self.L) * self.batch + bb) * self.n_post + post
-            last = self.post_last.view(-1).index_select(0, hist)
-            valid = (last != NONE) & (v >= 0)
-            trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
+                last = self.post_last.view(-1).index_select(0, hist)
+                valid = (last != NONE) & (v >= 0)
+                trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
             k = self.conv.k_minus(last, arrive - last, arrive, trace, self.nearest)  # used where valid only
             idx = flat2(self.p, bb, syn)
             p = self.p.view(-1).index_select(0, idx)
+            if self.depress_without_post:   # a constant depression term acts at every pre spike (K = 0 without a post)
+                valid, k = torch.ones_like(valid), torch.where(valid, k, torch.zeros_like(k))
             p = torch.where(valid, self.depress(self.c, p, k).to(p.dtype), p)
             self.W.view(-1).index_copy_(0, idx, p)
             self.p.view(-1).index_copy_(0, idx, p)
