@@ -22,7 +22,7 @@ import neuromorph as nm
 from neuromorph.errors import ValidationError
 
 
-from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
+from native_nest import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 DT = 0.1
 CELLS = {

@@ -37,7 +37,7 @@ DTS = [pytest.param(0.1, id="dt=0.1"), pytest.param(1.0, id="dt=1")]
 CELL = nm.EIF_cond_exp_isfa_ista(b=0.2, tau_refrac=2.0)
 
 
-from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
+from native_nest import has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
 
 
 def _with(cell, **changes):
@@ -100,56 +100,6 @@ def small_network(dt: float) -> nm.Network:
     for label in ("E", "I"):
         net.record(label, "spikes", *VARS)
     return net
-
-
-# -- native PyNN on NEST (PyNN's own API, independent of neuromorph's PyNN lowering) ------------------
-class NativeRun:
-    def __init__(self, spikes, traces):
-        self._spikes, self._traces = spikes, traces
-
-    def spikes(self, label):
-        return self._spikes[label]
-
-    def trace(self, label, var):
-        return self._traces[(label, var)]
-
-
-def native_pynn_nest(net: nm.Network, ms: float) -> NativeRun:
-    import pyNN.nest as sim
-    from pyNN.parameters import Sequence
-    warnings.simplefilter("ignore")
-    sim.setup(timestep=net.dt, min_delay=net.dt, max_delay=10 * net.dt, spike_precision="on_grid")
-    pops = {}
-    for pop in net.populations.values():
-        ct = pop.celltype
-        if isinstance(ct, nm.SpikeSourceArray):
-            rows = [Sequence(np.asarray(r, dtype=float)) for r in ct.spike_times]
-            pops[pop.label] = sim.Population(pop.size, sim.SpikeSourceArray(spike_times=rows), label=pop.label)
-        else:
-            p = sim.Population(pop.size, getattr(sim, type(ct).__name__)(**ct.parameters()), label=pop.label)
-            p.initialize(**{k: np.asarray(pop.initial(k)) for k in ("v", "w") if k in ct.state_variables})
-            pops[pop.label] = p
-    for proj in net.projections.values():
-        c = net.connectivity(proj)
-        rows = np.column_stack([c.pre, c.post, c.weights, c.delays * net.dt]).astype(float)
-        sim.Projection(pops[proj.pre], pops[proj.post], sim.FromListConnector(rows, column_names=["weight", "delay"]),
-                       sim.StaticSynapse(), receptor_type=proj.receptor)
-    recorded = {}
-    for rec in net.recordings:
-        pops[rec.target].record(list(rec.variables))
-        recorded[rec.target] = rec.variables
-    sim.run(ms)
-    steps = round(ms / net.dt)
-    spikes, traces = {}, {}
-    for label, variables in recorded.items():
-        seg = pops[label].get_data().segments[-1]
-        if "spikes" in variables:
-            spikes[label] = [np.asarray(st.rescale("ms").magnitude) for st in seg.spiketrains]
-        for var in variables:
-            if var != "spikes":
-                traces[(label, var)] = np.asarray(seg.filter(name=var)[0].magnitude)[:steps]
-    sim.end()
-    return NativeRun(spikes, traces)
 
 
 def assert_same(ours, theirs, label, size, dt, variables=VARS, tol=None):

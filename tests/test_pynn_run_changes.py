@@ -24,7 +24,7 @@ pytest.importorskip("neo", reason="Neo results need the [pynn] extra")
 DT = 0.1
 
 
-from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
+from native_nest import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import neuromorph as nm
 from neuromorph.errors import UnsupportedError, ValidationError
 
 
-from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
+from native_nest import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 DEPRESSING = nm.TsodyksMarkram(U=0.5, tau_rec=300.0, tau_facil=0.0)
 FACILITATING = nm.TsodyksMarkram(U=0.05, tau_rec=50.0, tau_facil=500.0)

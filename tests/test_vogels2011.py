@@ -25,7 +25,7 @@ import neuromorph as nm
 from neuromorph.errors import UnsupportedError, ValidationError
 
 
-from nest_marks import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
+from native_nest import has_pynn_nest as _has_pynn_nest, needs_nest  # noqa: E402
 
 DT = 0.25
 T = 1000.0

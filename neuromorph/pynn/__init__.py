@@ -1213,6 +1213,15 @@ class FixedProbabilityConnector(_Connector):
         return nm.FixedProbability(self.p_connect, seed=seed, allow_self_connections=self.allow_self_connections), None
 
 
+def check_connector_options(name: str, allow_self_connections, location_selector) -> None:
+    """Refuse the connector options neuromorph.pynn does not model, naming them."""
+    if isinstance(allow_self_connections, str):
+        raise UnsupportedError(f"{name}(allow_self_connections={allow_self_connections!r}): only True or False is supported "
+                               "by neuromorph.pynn; build the pairs with numpy and use FromListConnector")
+    if location_selector is not None:
+        raise UnsupportedError(f"{name}(location_selector=...): multi-compartment cells are not supported by neuromorph.pynn")
+
+
 class _FixedNumberConnector(_Connector):
     """PyNN's fixed-number connectors, drawn by neuromorph's connector of the same name from the
     seed of ``rng`` (a NumpyRNG; without one, from the setup seed) — not PyNN's draw."""
@@ -1228,11 +1237,7 @@ class _FixedNumberConnector(_Connector):
         if isinstance(n, RandomDistribution):
             raise UnsupportedError(f"{name}(n=RandomDistribution(...)): a random number of connections per neuron is not "
                                    "supported by neuromorph.pynn; give an integer n, or build the pairs with numpy and use FromListConnector")
-        if isinstance(allow_self_connections, str):
-            raise UnsupportedError(f"{name}(allow_self_connections={allow_self_connections!r}): only True or False is supported "
-                                   "by neuromorph.pynn; build the pairs with numpy and use FromListConnector")
-        if location_selector is not None:
-            raise UnsupportedError(f"{name}(location_selector=...): multi-compartment cells are not supported by neuromorph.pynn")
+        check_connector_options(name, allow_self_connections, location_selector)
         self.n, self.allow_self_connections, self.rng = n, allow_self_connections, rng
         self.with_replacement = self._with_replacement if with_replacement is None else with_replacement
         self._nm(1, 1, False, 0)  # validate now, with the description's messages

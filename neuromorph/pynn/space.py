@@ -17,7 +17,7 @@ import numpy as np
 import neuromorph as nm
 from neuromorph.errors import UnsupportedError, ValidationError
 
-from . import NumpyRNG, _Connector
+from . import NumpyRNG, _Connector, check_connector_options
 
 __all__ = ["Space", "Line", "Grid2D", "Grid3D", "RandomStructure", "Cuboid", "Sphere", "BaseStructure", "Shape",
            "DistanceDependentProbabilityConnector"]
@@ -167,11 +167,7 @@ class DistanceDependentProbabilityConnector(_Connector):
         if callable(d_expression):
             raise UnsupportedError(f"{name}(d_expression=<function>): only a string expression in d is supported by "
                                    "neuromorph.pynn (it is stored in the description); write it as e.g. 'exp(-d/50)'")
-        if isinstance(allow_self_connections, str):
-            raise UnsupportedError(f"{name}(allow_self_connections={allow_self_connections!r}): only True or False is "
-                                   "supported by neuromorph.pynn; build the pairs with numpy and use FromListConnector")
-        if location_selector is not None:
-            raise UnsupportedError(f"{name}(location_selector=...): multi-compartment cells are not supported by neuromorph.pynn")
+        check_connector_options(name, allow_self_connections, location_selector)
         self.d_expression, self.allow_self_connections = d_expression, allow_self_connections
         self.rng = rng
         self._seed = _seed(name, rng)
