@@ -69,3 +69,19 @@ def native_pynn_nest(net: nm.Network, ms: float) -> NativeRun:
                 traces[(label, var)] = np.asarray(seg.filter(name=var)[0].magnitude)[:steps]
     sim.end()
     return NativeRun(spikes, traces)
+
+
+def assert_same(ours, theirs, label: str, size: int, dt: float, variables, tol: dict) -> dict:
+    """Identical spike stamps (in steps) of ``label``'s ``size`` neurons; each trace in
+    ``variables`` within ``tol[var]``. Returns {var: max |Δ|}."""
+    a, b = ours.spikes(label), theirs.spikes(label)
+    assert len(a) == len(b) == size
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(np.round(np.asarray(x) / dt).astype(int), np.round(np.asarray(y) / dt).astype(int))
+    worst = {}
+    for var in variables:
+        x, y = np.asarray(ours.trace(label, var)), np.asarray(theirs.trace(label, var))
+        assert x.shape == y.shape, (var, x.shape, y.shape)
+        worst[var] = float(np.max(np.abs(x - y)))
+        assert worst[var] <= tol[var], f"{var}: max |Δ| = {worst[var]:.3g}"
+    return worst

@@ -37,7 +37,7 @@ DTS = [pytest.param(0.1, id="dt=0.1"), pytest.param(1.0, id="dt=1")]
 CELL = nm.EIF_cond_exp_isfa_ista(b=0.2, tau_refrac=2.0)
 
 
-from native_nest import has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
+from native_nest import assert_same as same_as_native, has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
 
 
 def _with(cell, **changes):
@@ -104,18 +104,8 @@ def small_network(dt: float) -> nm.Network:
 
 def assert_same(ours, theirs, label, size, dt, variables=VARS, tol=None):
     """Identical spike stamps; traces within the tolerances. Returns {var: max |Δ|}."""
-    a, b = ours.spikes(label), theirs.spikes(label)
-    assert len(a) == len(b) == size
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(np.round(np.asarray(x) / dt).astype(int), np.round(np.asarray(y) / dt).astype(int))
-    tol = tol or {"v": TOL_V, "w": TOL_W, "gsyn_exc": TOL_G, "gsyn_inh": TOL_G}
-    worst = {}
-    for var in variables:
-        x, y = np.asarray(ours.trace(label, var)), np.asarray(theirs.trace(label, var))
-        assert x.shape == y.shape, (var, x.shape, y.shape)
-        worst[var] = float(np.max(np.abs(x - y)))
-        assert worst[var] <= tol[var], f"{var}: max |Δ| = {worst[var]:.3g}"
-    return worst
+    return same_as_native(ours, theirs, label, size, dt, variables,
+                          tol or {"v": TOL_V, "w": TOL_W, "gsyn_exc": TOL_G, "gsyn_inh": TOL_G})
 
 
 @needs_nest

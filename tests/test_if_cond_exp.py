@@ -35,7 +35,7 @@ CELL = nm.IF_cond_exp(cm=0.5, tau_m=15.0, tau_syn_E=2.0, tau_syn_I=4.0, tau_refr
                       v_rest=-62.0, v_reset=-68.0, v_thresh=-52.0)
 
 
-from native_nest import has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
+from native_nest import assert_same as same_as_native, has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
 
 
 def _with(cell, **changes):
@@ -99,19 +99,8 @@ def small_network(dt: float) -> nm.Network:
 
 
 def assert_same(ours, theirs, label, size, dt, variables=("v", "gsyn_exc", "gsyn_inh")):
-    """Identical spike stamps; traces within TOL_V / TOL_G. Returns the largest |ΔV| [mV]."""
-    a, b = ours.spikes(label), theirs.spikes(label)
-    assert len(a) == len(b) == size
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(np.round(np.asarray(x) / dt).astype(int), np.round(np.asarray(y) / dt).astype(int))
-    worst = 0.0
-    for var in variables:
-        x, y = ours.trace(label, var), theirs.trace(label, var)
-        assert x.shape == y.shape, (var, x.shape, y.shape)
-        d = float(np.max(np.abs(x - y)))
-        assert d <= (TOL_V if var == "v" else TOL_G), f"{var}: max |Δ| = {d:.3g}"
-        worst = max(worst, d) if var == "v" else worst
-    return worst
+    """Identical spike stamps; traces within TOL_V / TOL_G."""
+    same_as_native(ours, theirs, label, size, dt, variables, {"v": TOL_V, "gsyn_exc": TOL_G, "gsyn_inh": TOL_G})
 
 
 @needs_nest
