@@ -1,5 +1,6 @@
-"""The fused training steps (backends/torch/cells/fused_training.py) and the one-GEMM weight
-gradient of dense projections (backends/torch/dense_grad.py) against plain autograd.
+"""The fused training steps (backends/torch/cells/fused_training.py), the one-GEMM weight
+gradient of dense projections (backends/torch/dense_grad.py) and the chunk's one product of a
+spike source's trainable projection (TorchSimulation._source_products) against plain autograd.
 
 References are independent of the code under test: the unfused NEST step functions differentiated
 by autograd (the fused node is bypassed by a spike function that does not expose its surrogate),
@@ -7,6 +8,7 @@ and plain ``s @ W`` deliveries differentiated by autograd. Float64; gradients to
 (to the largest entry: the one-GEMM weight gradient sums the steps in another order), spikes and
 voltages identical.
 """
+import contextlib
 import math
 
 import pytest
@@ -14,7 +16,7 @@ import snntorch
 import torch
 
 import neuromorph as nm
-from neuromorph.backends.torch import dense_grad
+from neuromorph.backends.torch import dense_grad, engine
 from neuromorph.backends.torch.cells.if_curr_delta import nest_delta_parameters, nest_delta_step
 from neuromorph.backends.torch.cells.if_curr_exp import LIFExpState, nest_exp_parameters, nest_exp_step
 from neuromorph.backends.torch.engine import make_fire
@@ -28,6 +30,20 @@ def _one_gemm_for_small_matrices(monkeypatch):
     """The test networks are small: let their dense projections take the one-GEMM weight gradient
     (by default only matrices of dense_grad.MIN_ENTRIES entries or more do)."""
     monkeypatch.setattr(dense_grad, "MIN_ENTRIES", 0)
+
+
+@contextlib.contextmanager
+def _deliveries(fused: bool):
+    """Unless ``fused``: plain per-step ``s @ W`` deliveries differentiated by autograd — neither
+    the one-GEMM weight gradient (dense_grad.py) nor the chunk's source product
+    (TorchSimulation._source_products)."""
+    before = dense_grad.AVAILABLE, engine.SOURCE_PRODUCTS
+    if not fused:
+        dense_grad.AVAILABLE, engine.SOURCE_PRODUCTS = False, False
+    try:
+        yield
+    finally:
+        dense_grad.AVAILABLE, engine.SOURCE_PRODUCTS = before
 
 
 def _unfused(fire):
@@ -163,12 +179,8 @@ def _train_grads(net, x, fused: bool, trainable_biases=()):
                    trainable=["in->hid", "hid->out"], trainable_biases=trainable_biases)
     if not fused:   # unfused cell steps, plain s @ W deliveries
         sim._fire = _unfused(sim._fire)
-    before = dense_grad.AVAILABLE
-    dense_grad.AVAILABLE = fused and before
-    try:
+    with _deliveries(fused):
         out = sim.forward(float(x.shape[0]), outputs=["hid", "out"], inputs={"in": x})
-    finally:
-        dense_grad.AVAILABLE = before
     g = torch.Generator().manual_seed(1)
     loss = ((out["out"].sum(0) - 3.0) ** 2).sum() + (out["hid"] * torch.rand(out["hid"].shape, generator=g, dtype=F64)).sum()
     loss.backward()
@@ -194,6 +206,47 @@ def test_training_a_network_fused_equals_plain_autograd(cell):
         _assert_close(g_f[k], g_u[k])
 
 
+def test_a_source_projection_is_one_product_per_chunk(monkeypatch):
+    """In a training run the spike source's trainable projection is delivered from one product
+    per chunk (and only then: not outside training, not in the plain reference)."""
+    made = []
+    real = engine.TorchSimulation._source_products
+
+    def spy(self, windows):
+        out = real(self, windows)
+        made.append(sorted(out))
+        return out
+
+    monkeypatch.setattr(engine.TorchSimulation, "_source_products", spy)
+    g = torch.Generator().manual_seed(2)
+    x = (torch.rand(20, 3, 20, generator=g) < 0.3).to(F64)
+    net = _network(nm.IF_curr_delta(tau_refrac=0.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0))
+    _train_grads(net, x, True)
+    assert made == [["in->hid"]]
+    _train_grads(net, x, False)
+    assert made[1:] == [[]]
+    sim = nm.build(net, backend="torch", numerics="exact", dtype=F64, batch=3, trainable=["in->hid"])
+    sim.set_input("in", x)
+    with torch.no_grad():   # nothing recorded: the event path
+        sim.run(20.0)
+    assert made[2:] == [[]]
+
+
+def test_the_source_product_by_blocks_of_steps_gives_the_same_gradients(monkeypatch):
+    """A product bounded to blocks of 7 steps (of 20): the same spikes and gradients as plain
+    autograd."""
+    monkeypatch.setattr(engine, "CHUNK_PRODUCT_ENTRIES", 7 * 3 * 30)
+    g = torch.Generator().manual_seed(5)
+    x = (torch.rand(20, 3, 20, generator=g) < 0.3).to(F64)
+    net = _network(nm.IF_curr_exp(tau_refrac=1.0))
+    out_f, g_f = _train_grads(net, x, True)
+    out_u, g_u = _train_grads(net, x, False)
+    assert torch.equal(out_f["hid"], out_u["hid"]) and float(out_u["hid"].detach().sum()) > 0
+    for k in g_u:
+        assert float(g_u[k].abs().max()) > 0, k
+        _assert_close(g_f[k], g_u[k])
+
+
 def test_one_gemm_weight_gradient_survives_a_partial_backward_pass():
     """``torch.autograd.grad`` for the output spikes' inputs only (the weight sinks never run)
     leaves nothing behind: the following full backward gives plain autograd's weight gradient."""
@@ -204,12 +257,8 @@ def test_one_gemm_weight_gradient_survives_a_partial_backward_pass():
     for fused in (True, False):
         sim = nm.build(_network(cell), backend="torch", numerics="exact", dtype=F64, batch=2,
                        trainable=["in->hid", "hid->out"])
-        before = dense_grad.AVAILABLE
-        dense_grad.AVAILABLE = fused and before
-        try:
+        with _deliveries(fused):
             out = sim.forward(30.0, outputs=["out"], inputs={"in": x})["out"]
-        finally:
-            dense_grad.AVAILABLE = before
         loss = (out.sum(0) ** 2).sum()
         torch.autograd.grad(loss, [x], retain_graph=True)    # a pass that stops short of the weights
         loss.backward()
@@ -231,12 +280,8 @@ def test_the_bench_training_step_still_matches_plain_autograd_in_float32():
                        trainable=["in->hid", "hid->out"])
         if not fused:
             sim._fire = _unfused(sim._fire)
-        before = dense_grad.AVAILABLE
-        dense_grad.AVAILABLE = fused and before
-        try:
+        with _deliveries(fused):
             out = sim.forward(50.0, outputs=["out"], inputs={"in": x})["out"]
-        finally:
-            dense_grad.AVAILABLE = before
         loss = ((out.sum(0) - 5.0) ** 2).mean()
         loss.backward()
         res.append((out.detach(), {k: v.grad.clone() for k, v in sim.named_parameters()}))
@@ -285,7 +330,8 @@ def test_a_sparse_trainable_projection_held_dense_trains_as_plain_autograd():
         assert sim.static["in->out"].dense and not sim.static["in->out"].full
         if not fused:
             sim._fire = _unfused(sim._fire)
-        out = sim.forward(30.0, outputs=["out"], inputs={"in": x})["out"]
+        with _deliveries(fused):
+            out = sim.forward(30.0, outputs=["out"], inputs={"in": x})["out"]
         ((out.sum(0) - 4.0) ** 2).sum().backward()
         res.append((out.detach(), sim.trainable["in->out"].grad.clone(), sim.static["in->out"].mask))
     assert torch.equal(res[0][0], res[1][0]) and float(res[0][0].sum()) > 0

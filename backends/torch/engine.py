@@ -39,6 +39,8 @@ from .sources import SOURCES, ArraySource
 from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver
 
 CHUNK = 1000  # steps per chunk: bounds the input window and the recording buffers
+CHUNK_PRODUCT_ENTRIES = 1 << 24  # entries of one block of a training chunk's source product (_SourceProduct)
+SOURCE_PRODUCTS = True  # False: training runs deliver source projections per step too (tests' plain reference)
 RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}  # second axis of the ring buffers
 
 
@@ -237,6 +239,23 @@ class _StaticSynapses:
             W = self.W.detach().expand(batch, *self.W.shape[1:]).clone()
             self.W = torch.nn.Parameter(W) if isinstance(self.W, torch.nn.Parameter) else W
         return self.W
+
+
+class _SourceProduct:
+    """``x [steps, batch, n_pre] @ W [n_pre, n_post]`` by blocks of steps, one GEMM per block of at
+    most CHUNK_PRODUCT_ENTRIES output entries, made when its first row is read; ``[r]``: row r."""
+
+    def __init__(self, x: torch.Tensor, W: torch.Tensor):
+        self.x, self.W = x, W
+        self.block = max(1, CHUNK_PRODUCT_ENTRIES // (x.shape[1] * W.shape[1]))
+        self.rows, self.r0 = (), 0
+
+    def __getitem__(self, r: int) -> torch.Tensor:
+        if not self.r0 <= r < self.r0 + len(self.rows):
+            self.r0 = r - r % self.block
+            x = self.x[self.r0:self.r0 + self.block]
+            self.rows = (x.reshape(-1, x.shape[2]).to(self.W.dtype) @ self.W).view(x.shape[0], x.shape[1], -1).unbind(0)
+        return self.rows[r - self.r0]
 
 
 class TorchSimulation(Simulation, torch.nn.Module):
@@ -472,6 +491,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
         self.k = 0
         self._stamp0_done = False
         self._collect = None
+        self.__dict__["_chunk_x"] = {}   # a training chunk's source products (_source_products)
         B, dev, dt = self.batch, self.device, self.dtype
         self.state = {}
         for label, p in self.pops.items():
@@ -682,11 +702,32 @@ class TorchSimulation(Simulation, torch.nn.Module):
         # source is a kernel call each
         steps = {label: w.unbind(0) for label, w in windows.items()}
         rows = {label: r.unbind(0) for label, r in rec.items()}
+        self.__dict__["_chunk_x"] = self._source_products(windows)
         for k in range(c0, c1):
             r = k - c0
             self._step(k, {label: w[r] for label, w in steps.items()}, rows, r,
                        {label: q[r] for label, q in quiet.items()})
+        self.__dict__["_chunk_x"] = {}
         self._store_events(rec, c0 + off)
+
+    def _source_products(self, windows: dict) -> dict:
+        """While autograd records: the deliveries of every trainable dense projection from a spike
+        source over the whole chunk, ``X [steps·batch, n_pre] @ W`` as one GEMM, split into per-step
+        rows ``[batch, n_post]`` (label -> tuple). Per step that is a thin product per step and, in
+        the backward, one more; here autograd's backward of the one product is the weight gradient
+        as one GEMM too. Only in training runs: in float32 a GEMV (one trial) may round otherwise
+        than a GEMM, and outside training the event path is the contract. Not with mechanisms
+        (they may change weights within a chunk)."""
+        if not SOURCE_PRODUCTS or not self.buffers.grad or self.mechanisms:
+            return {}
+        out = {}
+        for label, proj in self._deliveries:
+            sp = self.static.get(label)
+            x = windows.get(proj.pre)
+            if sp is None or x is None or not sp.dense or sp.W.shape[0] != 1 or not sp.W.requires_grad:
+                continue
+            out[label] = _SourceProduct(x, (sp.W if sp.full else sp.W * sp.mask).squeeze(0))
+        return out
 
     def _store_events(self, rec: dict, u0: int):
         for label, r in rec.items():
@@ -780,6 +821,13 @@ class TorchSimulation(Simulation, torch.nn.Module):
             gain = self.weight_gain[label]
             if gain is not None:
                 gain = gain.reshape(gain.shape[0], -1)
+            chunk_x = self._chunk_x.get(label) if rec is not None else None
+            if chunk_x is not None:   # this step's row of the chunk's product (_source_products)
+                x = chunk_x[rec[1]]
+                if gain is not None:
+                    x = x * gain
+                self.buffers.add(post, r, k + self.static[label].table.single_delay, x)
+                continue
             pp = self.plastic.get(label)
             if pp is not None:
                 fired = _fired(s)
