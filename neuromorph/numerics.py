@@ -28,6 +28,10 @@ class Profile:
     #: core's s16.15 integers, 16-bit synaptic words and saturating ring buffers), a key of the
     #: backends' registrations
     arithmetic: str = "float"
+    #: how a stamp becomes a spike time [ms]: "steps" — stamp·dt in float, as sPyNNaker computes it;
+    #: "tics" — NEST's clock, integer tics of 1 µs: (stamp·dt in tics)·0.001 ms per tic (Time::get_ms),
+    #: so that times at dt = 0.1 are NEST's to the bit (52.5, not stamp·dt's 52.50000000000001)
+    clock: str = "steps"
 
 
 PROFILES = {
@@ -43,7 +47,8 @@ PROFILES = {
     "exact": Profile(
         "exact",
         "NEST's iaf_psc_exp / iaf_psc_delta exact integration and stdp_synapse conventions (on-grid spikes)",
-        stamp_offset=1, delivery_offset=-1, board_weights=False, stdp_convention="nest", convention="nest"),
+        stamp_offset=1, delivery_offset=-1, board_weights=False, stdp_convention="nest", convention="nest",
+        clock="tics"),
 }
 
 
@@ -51,3 +56,19 @@ def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ValidationError(f"numerics={name!r} is not a profile; choose one of {', '.join(PROFILES)}")
     return PROFILES[name]
+
+
+#: NEST's clock: tics per ms (its default resolution of the time base, 1 µs)
+TICS_PER_MS = 1000
+
+
+def stamp_times(stamps, dt: float, clock: str):
+    """Spike times [ms] (float64 numpy) of integer stamps at step ``dt`` [ms] under a profile's
+    ``clock`` (Profile.clock); "tics" falls back to stamp·dt when dt is not a whole number of tics."""
+    import numpy as np
+
+    u = np.asarray(stamps, dtype=np.int64)
+    tics = round(dt * TICS_PER_MS)
+    if clock == "tics" and abs(dt * TICS_PER_MS - tics) <= 1e-9 * max(1.0, tics):
+        return (u * tics) * (1.0 / TICS_PER_MS)
+    return u.astype(np.float64) * dt

@@ -27,7 +27,7 @@ import torch
 from neuromorph.capabilities import check_supported
 from neuromorph.cells import SpikeSourceArray, recordables
 from neuromorph.errors import SimulationError, UnsupportedError, ValidationError
-from neuromorph.numerics import get_profile
+from neuromorph.numerics import get_profile, stamp_times
 from neuromorph.simulation import Simulation
 from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
@@ -878,7 +878,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             u = np.concatenate([e[0] for e in events])
             key = np.concatenate([e[1] for e in events]) * n + np.concatenate([e[2] for e in events])
             order = np.argsort(key, kind="stable")
-            times = u[order].astype(np.float64) * self.dt
+            times = stamp_times(u[order], self.dt, self.profile.clock)
             splits = np.cumsum(np.bincount(key, minlength=B * n))[:-1]
             rows = np.split(times, splits)
         else:
