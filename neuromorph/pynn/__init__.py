@@ -428,9 +428,9 @@ _CELL_TYPES = (IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, IF_cond_a
 
 
 # -- populations ---------------------------------------------------------------------------------
-class _Cells:
-    """What Population and PopulationView share: indexing into views and IDs, iteration, sampling,
-    ``+`` into an Assembly (subclasses give ``_root`` and ``_indices``)."""
+class _Sized:
+    """``len()`` and ``local_size`` (one process: every cell is local) from ``size``; shared by
+    Population, PopulationView and Assembly."""
 
     def __len__(self):
         return self.size
@@ -438,6 +438,11 @@ class _Cells:
     @property
     def local_size(self):
         return self.size
+
+
+class _Cells(_Sized):
+    """What Population and PopulationView share: indexing into views and IDs, iteration, sampling,
+    ``+`` into an Assembly (subclasses give ``_root`` and ``_indices``)."""
 
     @property
     def all_cells(self):
@@ -966,7 +971,7 @@ class PopulationView(_Cells):
         return f"PopulationView(parent={self.parent.label!r}, selector={self.mask!r}, label={self.label!r})"
 
 
-class Assembly:
+class Assembly(_Sized):
     """PyNN's Assembly: Populations and PopulationViews taken together in order (``p1 + p2`` or
     ``Assembly(p1, p2)``). record / get_data / initialize act on each; get_data concatenates the
     spike trains and the signals (channel_index offset by the earlier members' sizes), as PyNN's
@@ -1009,13 +1014,6 @@ class Assembly:
     @property
     def size(self):
         return sum(p.size for p in self.populations)
-
-    def __len__(self):
-        return self.size
-
-    @property
-    def local_size(self):
-        return self.size
 
     @property
     def all_cells(self):
