@@ -42,7 +42,7 @@ def wrap32(x: torch.Tensor) -> torch.Tensor:
     shifts and comparisons need wrapped operands."""
     if not isinstance(x, torch.Tensor):
         return ((int(x) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-    return x.to(torch.int32).to(torch.int64)
+    return x.int().long()   # (.int()/.long(): .to(torch.int32/int64) with less argument parsing)
 
 
 def mul(a, b):
@@ -52,7 +52,9 @@ def mul(a, b):
 
 def decay(x, d: int):
     """``decay_s1615(x, d)``: floor(x·d / 2^32) for a u0.32 factor d."""
-    return (x * d) >> 32
+    y = x * d
+    y >>= 32   # in place on the fresh product
+    return y
 
 
 def bits(value: float) -> int:
@@ -96,5 +98,11 @@ def ring_input(words: torch.Tensor, shift, wide: bool = True) -> torch.Tensor:
     tick: ``v << s`` (s: the receptor's ring-buffer shift, an int or ``[1 or batch, 1]``), wrapped
     to 32 bits — which only a shift of 16 or more can need (``wide``). Fractions (from a
     mechanism's gain on the words) are floored (the cast truncates; the words are ≥ 0)."""
-    v = words.detach().clamp(0, WORD_MAX).to(torch.int64) << shift
+    if words.requires_grad:
+        words = words.detach()
+    v = words.clamp(0, WORD_MAX).long()
+    if isinstance(shift, int):
+        v <<= shift   # in place on the fresh tensor
+    else:
+        v = v << shift
     return wrap32(v) if wide else v

@@ -35,12 +35,15 @@ def spinnaker_refractory_steps(tau_refrac: float, dt: float) -> int:
 def free_update(refrac: torch.Tensor, v_old: torch.Tensor, v_new: torch.Tensor):
     """Integrate where not refractory; count the refractory steps down elsewhere.
     Returns (v, refrac)."""
-    free = refrac <= 0
-    return torch.where(free, v_new, v_old), torch.where(free, refrac, refrac - 1)
+    busy = refrac > 0
+    # refrac − busy counts the busy ones down (an integer add of the mask: one kernel, not two)
+    return torch.where(busy, v_old, v_new), torch.add(refrac, busy, alpha=-1)
 
 
-def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: float, n_ref: int):
-    """Where ``spk`` fired: V = v_reset and ``n_ref`` refractory steps. Returns (v, refrac)."""
+def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: float, n_ref: int, fresh: bool = False):
+    """Where ``spk`` fired: V = v_reset and ``n_ref`` refractory steps. Returns (v, refrac).
+    ``fresh``: ``v`` and ``refrac`` are this step's own new tensors (free_update's), which nothing
+    else holds: outside autograd they are filled in place (no allocation)."""
     fired = getattr(spk, "_fired", None)   # the bool mask the engine's fire made, if it did
     if fired is None:
         fired = spk.detach() > 0
@@ -51,4 +54,6 @@ def reset(v: torch.Tensor, refrac: torch.Tensor, spk: torch.Tensor, v_reset: flo
         spk._fired, spk._any = fired, bool(fired.any())
         if not spk._any:
             return v, refrac
+    if fresh and not v.requires_grad:
+        return v.masked_fill_(fired, v_reset), refrac.masked_fill_(fired, n_ref)
     return v.masked_fill(fired, v_reset), refrac.masked_fill(fired, n_ref)

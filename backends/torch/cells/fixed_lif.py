@@ -98,43 +98,73 @@ def _threshold(p: FixedParams, thr):
     return p.thr_bits if thr == p.threshold else int(torch.ceil(torch.tensor(thr * fx.ONE, dtype=torch.float64)))
 
 
-def _integrate(p: FixedParams, s: FixedState, i_exc, i_inh, extra, thr, fire):
-    drive = i_exc - i_inh
+def _const(value: int, device) -> torch.Tensor:
+    """``value`` as an int64 tensor of shape [1]: an int32 tensor times it is computed in int64
+    (a dimensioned operand takes part in type promotion; a Python int would keep int32 and wrap)."""
+    key = (value, device)
+    t = _CONSTS.get(key)
+    if t is None:
+        t = _CONSTS[key] = torch.tensor([value], dtype=torch.int64, device=device)
+    return t
+
+
+_CONSTS: dict = {}
+
+
+def _integrate(p: FixedParams, s: FixedState, drive, extra, thr, fire):
+    """Steps 4-5 of the tick with ``drive`` (int64) whose 32-bit wrap is I_exc − I_inh.
+
+    Wrapped intermediates are int32 tensors (one cast, not wrap32's two); their sums and products
+    with int64 operands are int64, exact, and are wrapped again by one cast where the core's
+    register would wrap. Wrapping is compatible with + and −, so sums wrap once at the end."""
     if p.i_offset:   # integers: adding 0 changes nothing, skip the kernel
         drive = drive + p.i_offset
     if extra is not None:  # a mechanism's (or trained bias's) current [nA]
         drive = drive + fx.to_bits(extra.detach())
-    # mul's own wrap of floor(drive·R / 2^15) is left to the wrap of the sum (wrapping is compatible
-    # with +; the product of two int32 values cannot leave int64): the same bits, two kernels less
-    alpha = fx.wrap32(((fx.wrap32(drive) * p.R) >> 15) + p.v_rest)
-    d = fx.wrap32(alpha - s.v)
+    dev = drive.device
+    # α = floor(wrap(drive)·R / 2^15) + V_rest as floor((wrap(drive)·R + V_rest·2^15) / 2^15): one
+    # exact integer multiply-add (the product of two int32 values cannot leave int64). mul's own
+    # wrap and α's are left to the wraps of d and V: α is used only in differences that are wrapped.
+    # (.int() is .to(torch.int32); the in-place shifts act on this step's own intermediates.)
+    alpha = torch.addcmul(_const(p.v_rest << 15, dev), drive.int(), _const(p.R, dev))
+    alpha >>= 15
+    d = (alpha - s.v).int()
     # E = exp(−dt/τm) ≤ 1.0 (2^15 bits): floor(E·d / 2^15) stays within int32, its wrap is a no-op
-    decayed = (d * p.E) >> 15 if 0 <= p.E <= fx.ONE else fx.mul(p.E, d)
-    v_new = fx.wrap32(alpha - decayed)
-    v, refrac = free_update(s.refrac, s.v, v_new)
+    if 0 <= p.E <= fx.ONE:
+        decayed = d * _const(p.E, dev)
+        decayed >>= 15
+    else:
+        decayed = fx.mul(p.E, d.long())
+    v, refrac = free_update(s.refrac, s.v, (alpha - decayed).int())   # where(): int64 again
     # an integer compare of the bits (no surrogate gradient: fixed point does not train)
     fired = v >= _threshold(p, thr)
-    spk = fired.to(torch.float64)
+    spk = fired.double()
     spk._fired = fired   # for reset and the engine's event path (a kernel less each)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, v, refrac
 
 
 def delta_step(p: FixedParams, s: FixedState, in_exc, in_inh, extra, thr, fire):
-    i_exc, i_inh = fx.wrap32(s.i_exc + in_exc), fx.wrap32(s.i_inh + in_inh)
-    seen = FixedState(s.v, i_exc, i_inh, s.refrac)
-    e, i = fx.mul(i_exc, p.delta_scale), fx.mul(i_inh, p.delta_scale)
-    spk, v, refrac = _integrate(p, s, e, i, extra, thr, fire)
-    z = torch.zeros_like(i_exc)
+    i_exc, i_inh = (s.i_exc + in_exc).int(), (s.i_inh + in_inh).int()   # wrapped
+    seen = FixedState(s.v, i_exc, i_inh, s.refrac)   # (record reads int32 bits the same)
+    # fx.mul's wraps of the two products are left to the wrap of their difference
+    scale = _const(p.delta_scale, i_exc.device)
+    spk, v, refrac = _integrate(p, s, ((i_exc * scale) >> 15) - ((i_inh * scale) >> 15), extra, thr, fire)
+    z = torch.zeros_like(s.i_exc)
     return spk, FixedState(v, z, z, refrac), seen
 
 
 def exp_step(p: FixedParams, s: FixedState, in_exc, in_inh, extra, thr, fire):
-    i_exc = fx.wrap32(s.i_exc + fx.decay(in_exc, p.init_e))
-    i_inh = fx.wrap32(s.i_inh + fx.decay(in_inh, p.init_i))
-    seen = FixedState(s.v, i_exc, i_inh, s.refrac)
-    spk, v, refrac = _integrate(p, s, i_exc, i_inh, extra, thr, fire)
-    return spk, FixedState(v, fx.decay(i_exc, p.decay_e), fx.decay(i_inh, p.decay_i), refrac), seen
+    i_exc = s.i_exc + fx.decay(in_exc, p.init_e)     # int64, wrapped below
+    i_inh = s.i_inh + fx.decay(in_inh, p.init_i)
+    e32, i32 = i_exc.int(), i_inh.int()
+    seen = FixedState(s.v, e32, i32, s.refrac)       # (record reads int32 bits the same)
+    spk, v, refrac = _integrate(p, s, i_exc - i_inh, extra, thr, fire)
+    dev = e32.device
+    e, i = e32 * _const(p.decay_e, dev), i32 * _const(p.decay_i, dev)
+    e >>= 32
+    i >>= 32
+    return spk, FixedState(v, e, i, refrac), seen
 
 
 def record(p: FixedParams, s: FixedState, name: str) -> torch.Tensor:

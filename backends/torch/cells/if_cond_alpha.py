@@ -71,7 +71,7 @@ def nest_alpha_step(p: NestCondExpParams, s: CondAlphaState, in_exc, in_inh, ext
     v = torch.where(free, y[0], torch.full_like(y[0], p.v_reset))
     refrac = torch.where(free, s.refrac, s.refrac - 1)
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     dge = y[1] + in_exc * 1000.0 * (math.e / p.tau_ex)
     dgi = y[3] + in_inh * 1000.0 * (math.e / p.tau_in)
     return spk, CondAlphaState(v, dge, y[2], dgi, y[4], refrac, h_int), s

@@ -127,7 +127,7 @@ def nest_cond_step(p: NestCondExpParams, s: CondExpState, in_exc, in_inh, extra,
     v = torch.where(free, v, torch.full_like(v, p.v_reset))
     refrac = torch.where(free, s.refrac, s.refrac - 1)
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, CondExpState(v, ge, gi, refrac, h_int), s
 
 

@@ -121,7 +121,7 @@ def nest_alpha_step(p: NestAlphaParams, s: AlphaState, in_exc, in_inh, extra, th
     i_inh = p.P21i * s.di_inh + p.P11i * s.i_inh
     di_inh = s.di_inh * p.P11i + p.psc_i * (in_inh * 1000.0)
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, AlphaState(v, di_exc, i_exc, di_inh, i_inh, refrac), s
 
 

@@ -50,7 +50,7 @@ def nest_delta_step(p: NestDeltaParams, s: LIFExpState, in_exc, in_inh, extra, t
     v_new = p.P30 * ie + p.P33 * s.v + (in_exc - in_inh) * p.jump
     v, refrac = free_update(s.refrac, s.v, v_new)
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, LIFExpState(v, s.i_exc, s.i_inh, refrac), LIFExpState(s.v, in_exc, in_inh, s.refrac)
 
 

@@ -79,15 +79,21 @@ def nest_exp_step(p: NestExpParams, s: LIFExpState, in_exc, in_inh, extra, thr, 
         spk, v, i_exc, i_inh, refrac = NestExpStep.apply(s.v, s.i_exc, s.i_inh, in_exc, in_inh, extra, s.refrac, p, thr,
                                                          spike_grad)
         return spk, LIFExpState(v, i_exc, i_inh, refrac), s
-    v_new = s.v * p.P22 + s.i_exc * p.P21e - s.i_inh * p.P21i
+    # the same operations in the same order as NEST; the adds work in place on this step's own
+    # products (an in-place add rounds exactly like the out-of-place one, and allocates nothing)
+    v_new = s.v * p.P22
+    v_new += s.i_exc * p.P21e
+    v_new -= s.i_inh * p.P21i
     if extra is not None or p.i_offset != 0:   # adding 0.0 would change nothing (V is never −0.0): skip the kernel
         ie = p.i_offset if extra is None else p.i_offset + extra * 1000.0
-        v_new = v_new + ie * p.P20
+        v_new += ie * p.P20
     v, refrac = free_update(s.refrac, s.v, v_new)
-    i_exc = s.i_exc * p.P11e + in_exc * 1000.0
-    i_inh = s.i_inh * p.P11i + in_inh * 1000.0
+    i_exc = s.i_exc * p.P11e
+    i_exc += in_exc * 1000.0
+    i_inh = s.i_inh * p.P11i
+    i_inh += in_inh * 1000.0
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, LIFExpState(v, i_exc, i_inh, refrac), s
 
 
@@ -126,7 +132,7 @@ def spinnaker_integrate(p, v0, refrac0, current, extra, thr, fire):
     alpha = p.v_rest + p.R * drive
     v, refrac = free_update(refrac0, v0, alpha - p.E * (alpha - v0))
     spk = fire(v, thr)
-    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref)
+    v, refrac = reset(v, refrac, spk, p.v_reset, p.n_ref, fresh=True)
     return spk, v, refrac
 
 

@@ -57,6 +57,7 @@ over trials. Neurons without incoming synapses never count. :meth:`reset_traces`
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from neuromorph.errors import UnsupportedError
@@ -70,11 +71,6 @@ from .weight_dependence import WEIGHT_DEPENDENCES, constants
 #: history entries per post neuron: the placeholder at time 0 plus 15 post spikes
 #: (sPyNNaker's ``MAX_POST_SYNAPTIC_EVENTS``)
 HISTORY = 16
-
-
-def _int16(x: torch.Tensor) -> torch.Tensor:
-    """Wrap to int16 (the core's ``pre_trace_t`` / ``post_trace_t``), kept as int64."""
-    return ((x + 0x8000) & 0xFFFF) - 0x8000
 
 
 class BoardPlasticSynapses:
@@ -116,9 +112,20 @@ class BoardPlasticSynapses:
         self.lsb = board.weight_lsb(self.shift)
         self.col_syn, self.col_ptr, self.col_pre = table.by_delay_and_post()
         self.n_delays = len(table.delays)
-        self._arange = torch.arange(HISTORY, dtype=torch.int64, device=device)
         self._delays_t = torch.as_tensor(table.delays, dtype=torch.int64, device=device)[:, None]
-        self._row_base = torch.arange(batch * self.n_post, dtype=torch.int64, device=device) * HISTORY
+        # flat slot 0 of each (trial, post neuron)'s history, [batch, n_post]
+        self._row_base = torch.arange(batch * self.n_post, dtype=torch.int64, device=device).view(batch, -1) * HISTORY
+        self._row_views = {}
+        self._fan_in = self._padded_fan_in(table, device)
+        # a post spike into a history of n entries (record_post): the history's new slots read the
+        # old slots ``_src[n]`` (the identity, or — full — slots 2..15 moved down by one), then the
+        # spike is written to slot ``_write[n]`` = min(n + 1, 15), which is also the new count
+        src = torch.arange(HISTORY, dtype=torch.int64, device=device).repeat(HISTORY, 1)
+        src[HISTORY - 1, 1:HISTORY - 1] += 1
+        self._src = src
+        self._write = torch.clamp(torch.arange(1, HISTORY + 1, dtype=torch.int64, device=device), max=HISTORY - 1)
+        # additive rule: the potentiation term (Aq+·(r << 4)) >> 15 as (16·Aq+ · r) >> 15 (integers: the same)
+        self._aq16_plus = self.c.Aq_plus * 16 if self._additive else None
         self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).expand(batch, -1))
         self.reset_traces()
 
@@ -158,6 +165,32 @@ class BoardPlasticSynapses:
         (module docstring)."""
         return int(self._dropped)
 
+    def _rows(self, name: str) -> torch.Tensor:
+        """``getattr(self, name).view(-1, 16)`` of a history tensor, kept while it is the same
+        tensor (a view is a dispatcher call; the histories change in place and are replaced only by
+        a reset or a checkpoint restore)."""
+        t = getattr(self, name)
+        held = self._row_views.get(name)
+        if held is None or held[0] is not t:
+            held = self._row_views[name] = (t, t.view(-1, HISTORY))
+        return held[1]
+
+    @staticmethod
+    def _decayed_trace(trace: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+        """The trace after a spike: int16((trace · factor) >> 11 + 2048), the core's 16×16 product
+        and ``int16_t`` store (in place on the fresh product)."""
+        x = trace * factor
+        x >>= board.STDP_FIXED_POINT
+        x += board.STDP_ONE + 0x8000
+        x &= 0xFFFF
+        x -= 0x8000
+        return x
+
+    def _lut_at(self, lut: torch.Tensor, delta1: torch.Tensor) -> torch.Tensor:
+        """``_lut(lut, delta1 − 1)`` for a fresh int64 tensor ``delta1`` (changed in place): the
+        callers fold the + 1 into their own arithmetic (a kernel less)."""
+        return torch.take(self._lut1[id(lut)], delta1.clamp_(0, lut.numel()))
+
     def _lut(self, lut: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """lut[delta] for 0 <= delta < len, else 0 — also for negative deltas, which are huge
         unsigned tick differences on the core."""
@@ -177,38 +210,66 @@ class BoardPlasticSynapses:
         b, j = spk.nonzero(as_tuple=True)
         if b.numel() == 0:
             return
-        row = j if self.batch == 1 else b * self.n_post + j
-        times_v = self.post_times.view(-1, HISTORY)
-        n = self.post_count.view(-1).index_select(0, row)
+        H = HISTORY
+        row = j if self.batch == 1 else torch.add(j, b, alpha=self.n_post)    # integers: j + n_post·b, exact
+        times_v = self._rows("post_times")
+        n = torch.take(self.post_count, row)
         times = times_v.index_select(0, row)                                   # [S, 16]
-        full = n == HISTORY - 1
-        self._count_dropped(b, j, full, times[:, 1])
-        new_n = torch.clamp(n + 1, max=HISTORY - 1)
-        new_col = torch.full_like(times[:, :1], u)
-        shifted = torch.cat([times[:, :1], times[:, 2:], new_col], 1)
-        appended = times.scatter(1, new_n[:, None], new_col)
-        times_v.index_copy_(0, row, torch.where(full[:, None], shifted, appended))
-        if not self.nearest:
-            traces_v = self.post_traces.view(-1, HISTORY)
-            traces = traces_v.index_select(0, row)
-            last_t = times.gather(1, n[:, None]).squeeze(1)                    # placeholder: 0
-            last_x = traces.gather(1, n[:, None]).squeeze(1)                   # placeholder: 0
-            dec = (last_x * self._lut(self.lut_minus, u - last_t)) >> board.STDP_FIXED_POINT
-            x = _int16(dec + board.STDP_ONE)[:, None]
-            traces_v.index_copy_(0, row, torch.where(full[:, None], torch.cat([traces[:, :1], traces[:, 2:], x], 1),
-                                                     traces.scatter(1, new_n[:, None], x)))
-        self.post_count.view(-1).index_copy_(0, row, new_n)
+        self._count_dropped(b, j, row, n, times[:, 1])
+        # the new rows: the old ones moved down when full (_src), the spike written at slot new_n
+        src, new_n = self._src.index_select(0, n), self._write.index_select(0, n)
+        at = new_n.unsqueeze(1)
+        if not self.nearest:   # the new post trace from the latest entry (the placeholder's time and trace: 0)
+            last = torch.add(n, row, alpha=H)                                  # row·16 + n
+            last_t = torch.take(self.post_times, last)
+            last_x = torch.take(self.post_traces, last)
+            x = self._decayed_trace(last_x, self._lut_at(self.lut_minus, (u + 1) - last_t))
+            traces_v = self._rows("post_traces")
+            traces_v.index_copy_(0, row, traces_v.index_select(0, row).gather(1, src).scatter_(1, at, x.unsqueeze(1)))
+        times_v.index_copy_(0, row, times.gather(1, src).scatter_(1, at, u))
+        self.post_count.put_(row, new_n)
         if u > 0:
-            self.post_total.view(-1).index_add_(0, row, torch.ones_like(row))
+            self.post_total.put_(row, torch.ones_like(row), accumulate=True)
 
-    def _count_dropped(self, b, j, full, t_old):
-        """Add to ``_dropped`` the dropped spikes (times t_old of the full histories of (b, j))
-        that some incoming synapse has not yet used: t_old > max(last_pre − d, 0) for some
-        synapse. ``_min_start`` caches a lower bound of min over the incoming synapses of
-        max(last_pre − d, 0) per (trial, post) (exact when computed; it only grows), so the
-        common drop of a spike that every synapse has used costs no fan-in expansion."""
-        flat = j if self.batch == 1 else b * self.n_post + j
-        cand = full & (t_old > self._min_start.view(-1).index_select(0, flat))
+    @staticmethod
+    def _padded_fan_in(table: SynapseTable, device):
+        """``(pre, d)`` ``[n_post, max fan-in]``: each post neuron's incoming synapses (pre neuron,
+        delay), padded with pre 0 and delay −2^62 (a window start past any time, so it never is
+        the smallest); None without synapses or when fan-ins differ too much (the padding would
+        exceed 4·nsyn + 1024 entries)."""
+        if table.nsyn == 0:
+            return None
+        post = np.asarray(table.post_np, dtype=np.int64)
+        counts = np.bincount(post, minlength=table.n_post)
+        width = int(counts.max())
+        if table.n_post * width > 4 * table.nsyn + 1024:
+            return None
+        order = np.argsort(post, kind="stable")
+        rank = np.arange(table.nsyn) - np.repeat(np.cumsum(counts) - counts, counts)
+        pre_pad = np.zeros((table.n_post, width), dtype=np.int64)
+        d_pad = np.full((table.n_post, width), -(1 << 62), dtype=np.int64)
+        pre_pad[post[order], rank] = np.asarray(table.pre_np, dtype=np.int64)[order]
+        d_pad[post[order], rank] = table.delay.cpu().numpy()[order]
+        return torch.as_tensor(pre_pad, device=device), torch.as_tensor(d_pad, device=device)
+
+    def _count_dropped(self, b, j, flat, n, t_old):
+        """Add to ``_dropped`` the dropped spikes (times t_old of the full histories (count ``n``
+        = 15) of (b, j), flat row ``flat``) that some incoming synapse has not yet used: t_old >
+        max(last_pre − d, 0) for some synapse.
+
+        With the padded fan-in table: the smallest window start of every spiking neuron at once
+        (no host sync). Otherwise ``_min_start`` caches a lower bound of min over the incoming
+        synapses of max(last_pre − d, 0) per (trial, post) (exact when computed; it only grows),
+        so the common drop of a spike that every synapse has used costs no fan-in expansion."""
+        if self._fan_in is not None:
+            pre_pad, d_pad = self._fan_in
+            pre = pre_pad.index_select(0, j)                                   # [S, fan-in]
+            if self.batch > 1:
+                pre = torch.add(pre, b.unsqueeze(1), alpha=self.n_pre)
+            low = (torch.take(self.last_pre, pre) - d_pad.index_select(0, j)).clamp_(min=0).amin(1)
+            self._dropped += ((t_old > low) & (n == HISTORY - 1)).sum()
+            return
+        cand = (n == HISTORY - 1) & (t_old > torch.take(self._min_start, flat))
         f = cand.nonzero().flatten()
         if f.numel() == 0:
             return
@@ -241,16 +302,24 @@ class BoardPlasticSynapses:
         window end E = max(u − d, 0): ``nL``, the slot of the latest real post ≤ E (0: none), and
         ``o``, the depression factor against it (nearest: LUT−[u − d − τ_L]; all pairs: that times
         its trace >> 11)."""
-        nD, ds = self.n_delays, self._delays_t                                       # ds: [nD, 1]
-        real = (self._arange >= 1) & (self._arange <= self.post_count[..., None])   # [B, n_post, 16]
-        E = (u - ds).clamp_(min=0).view(nD, 1, 1, 1)
-        nL = (self.post_count[None] - ((self.post_times[None] > E) & real[None]).sum(-1)).view(nD, -1)
-        slot = (self._row_base[None] + nL).view(-1)
-        tL = self.post_times.view(-1).index_select(0, slot).view(nD, -1)
-        o = self._lut(self.lut_minus, u - ds - tL)        # unsigned on the core: "negative" reads 0
+        # slots past a neuron's count hold time 0 (histories only grow, and reset_traces zeroes
+        # them) and E >= 0, so counting every slot later than E counts exactly the real ones
+        if self.n_delays == 1:   # E on the host
+            d = self.table.delays[0]
+            nL = self.post_count - (self.post_times > max(u - d, 0)).sum(-1)
+            slot = self._row_base + nL
+            o = self._lut_at(self.lut_minus, (u - d + 1) - torch.take(self.post_times, slot))
+        else:
+            nD, ds = self.n_delays, self._delays_t                                   # ds: [nD, 1]
+            E = (u - ds).clamp_(min=0).view(nD, 1, 1, 1)
+            nL = self.post_count[None] - (self.post_times[None] > E).sum(-1)
+            slot = self._row_base + nL
+            # unsigned on the core: a "negative" Δ− reads 0
+            o = self._lut_at(self.lut_minus, (u + 1 - ds).view(nD, 1, 1) - torch.take(self.post_times, slot))
         if not self.nearest:
-            o = (self.post_traces.view(-1).index_select(0, slot).view(nD, -1) * o) >> board.STDP_FIXED_POINT
-        return nL.view(-1), o.view(-1)
+            o = torch.take(self.post_traces, slot) * o
+            o >>= board.STDP_FIXED_POINT
+        return nL, o
 
     def pre_spikes(self, u: int, spk: torch.Tensor, events=None):
         """spk: [batch, n_pre] bool. Replay each event synapse's window, depress, write back.
@@ -269,72 +338,83 @@ class BoardPlasticSynapses:
             table = self.table
             post = table.post.index_select(0, syn)
             pre = table.pre.index_select(0, syn)
-            row = post if self.batch == 1 else bb * self.n_post + post
+            row = post if self.batch == 1 else torch.add(post, bb, alpha=self.n_post)
             if table.single_delay is not None:
                 d, key = table.single_delay, row
             else:
                 d = table.delay.index_select(0, syn)
-                key = table.delay_index.index_select(0, syn) * (self.batch * self.n_post) + row
+                key = torch.add(row, table.delay_index.index_select(0, syn), alpha=self.batch * self.n_post)
             nL_all, o_all = self._per_post(u)
-            nL = nL_all.index_select(0, key)
-            off = (self.post_count - self.post_total).view(-1).index_select(0, row)
+            nL = torch.take(nL_all, key)
+            off = torch.take(self.post_count - self.post_total, row)
             idx = flat2(self.W, bb, syn)                                       # also seen's
-            seen = self.seen.view(-1).index_select(0, idx)
-            self.seen.view(-1).index_copy_(0, idx, nL - off)
-            lo = (off + seen + 1).clamp_(min=1)                               # first kept slot of the window
-            cnt = (nL + 1 - lo).clamp_(min=0)                                  # entries in it
-            acc = self.W.view(-1).index_select(0, idx) << self.shift
-            act = cnt.nonzero().flatten()
-            if act.numel():
-                acc = acc.index_copy(0, act, self._potentiate(act, cnt, acc, lo, row, bb, pre, d))
+            seen = torch.take(self.seen, idx)
+            nE = nL - off
+            self.seen.put_(idx, nE)
+            # the window's first kept slot is lo = max(off + seen + 1, 1); its entries number
+            # cnt = max(nL + 1 − lo, 0) = max(min(nE − seen, nL), 0)
+            cnt = torch.minimum(nE - seen, nL).clamp_(min=0)
+            acc = torch.take(self.W, idx)
+            acc <<= self.shift
+            acc = self._potentiate(cnt, acc, nL, row, bb, pre, d)
             # depression against the latest real post <= E, if any
-            acc = torch.where(nL > 0, self.depress(self.c, acc, o_all.index_select(0, key)), acc)
-            words = (acc >> self.shift) & 0xFFFF
-            self.W.view(-1).index_copy_(0, idx, words)
+            o = torch.take(o_all, key)
+            if self._aq16_plus is not None:   # the additive rule's depress, (16·Aq− · o) >> 15 (the same integers)
+                o *= self.c.Aq_minus * 16
+                o >>= 15
+                dep = (acc - o).clamp_(min=self.c.Wq_min)
+            else:
+                dep = self.depress(self.c, acc, o)
+            words = torch.where(nL > 0, dep, acc)
+            words >>= self.shift
+            words &= 0xFFFF
+            self.W.put_(idx, words)
             out = (post, words)
         self._update_pre(u, spk)
         return out
 
-    def _potentiate(self, act, cnt, acc, lo, row, bb, pre, d):
-        """The potentiation terms of the synapses ``act`` (non-empty windows of ``cnt`` entries
-        from slot ``lo``), in time order with the rule's clamp after each; returns their acc."""
-        H = HISTORY
-        c_a = cnt.index_select(0, act)
-        acc_a = acc.index_select(0, act)
-        pre_a = pre.index_select(0, act)
-        bb_a = bb.index_select(0, act) if self.batch > 1 else None
-        lp_a = take2(self.last_pre, bb_a, pre_a)
-        dlp_a = (d - lp_a) if isinstance(d, int) else d.index_select(0, act) - lp_a
-        at_a = row.index_select(0, act) * H + lo.index_select(0, act)          # flat slot of the first entry
-        tr_a = None if self.nearest else take2(self.pre_trace, bb_a, pre_a)
-        times = self.post_times.view(-1)
-        # every window entry at once: entry e of synapse which[e], offset j[e] in its window
-        total = int(c_a.sum())
-        which = torch.repeat_interleave(torch.arange(act.numel(), device=self.device), c_a, output_size=total)
-        j = torch.arange(total, device=self.device) - (torch.cumsum(c_a, 0) - c_a).index_select(0, which)
-        at = at_a.index_select(0, which) + j
-        r = self._lut(self.lut_plus, times.index_select(0, at) + dlp_a.index_select(0, which))  # Δ+ = τ + d − last_pre
+    def _potentiate(self, cnt, acc, nL, row, bb, pre, d):
+        """The potentiation terms of the event synapses (windows of ``cnt`` entries ending at slot
+        ``nL``), in time order with the rule's clamp after each; returns the new acc."""
+        total = int(cnt.sum())
+        if total == 0:
+            return acc
+        # every window entry at once: entry e belongs to event which[e]; with cs = cumsum(cnt), the
+        # entries of event i are e = cs_i − cnt_i .. cs_i − 1 and sit in the flat slots
+        # row_i·16 + lo_i + (e − cs_i + cnt_i) = row_i·16 + nL_i + 1 − cs_i + e
+        which = torch.repeat_interleave(cnt, output_size=total)
+        cs = torch.cumsum(cnt, 0)
+        at = torch.add(nL - cs, row, alpha=HISTORY).index_select(0, which) + torch.arange(1, total + 1, device=self.device)
+        fpre = pre if self.batch == 1 else torch.add(pre, bb, alpha=self.n_pre)  # flat [batch, n_pre] index
+        lp = torch.take(self.last_pre, fpre)
+        # Δ+ = τ + d − last_pre, read at Δ+ + 1 (_lut_at)
+        dlp1 = ((d + 1) - lp) if isinstance(d, int) else (d - lp) + 1
+        r = self._lut_at(self.lut_plus, torch.take(self.post_times, at) + dlp1.index_select(0, which))
         if self.nearest:
             # not the first post after the last pre: the preceding kept entry (the placeholder's 0
             # for slot 1) is later than last_pre
-            r = r.masked_fill(times.index_select(0, at - 1) > lp_a.index_select(0, which), 0)
+            r = r.masked_fill(torch.take(self.post_times, at - 1) > lp.index_select(0, which), 0)
         else:
-            r = (tr_a.index_select(0, which) * r) >> board.STDP_FIXED_POINT
-        if self._additive and self.c.Aq_plus >= 0 and (self.nearest or bool((r >= 0).all())):
+            r = torch.take(self.pre_trace, fpre).index_select(0, which) * r
+            r >>= board.STDP_FIXED_POINT
+        if self._additive and self.c.Aq_plus >= 0 and (self.nearest or int(r.min()) >= 0):
             # additive with non-negative terms t_k: min(min(a + t1, Wmax) + t2, Wmax) = min(a + t1 + t2,
-            # Wmax), so the chain of upper clamps is one clamp of the sum of the (floored) terms
-            term = (self.c.Aq_plus * (r << 4)) >> 15
-            return torch.clamp(acc_a.index_add(0, which, term), max=self.c.Wq_max)
+            # Wmax), so the chain of upper clamps is one clamp of the sum of the (floored) terms;
+            # (Aq+·(r << 4)) >> 15 is (16·Aq+ · r) >> 15. Synapses with empty windows keep acc.
+            r *= self._aq16_plus
+            r >>= 15
+            summed = acc.index_add(0, which, r).clamp_(max=self.c.Wq_max)
+            return torch.where(cnt > 0, summed, acc)
         # general: one term per window offset, over the synapses whose window reaches it
-        first = torch.cumsum(c_a, 0) - c_a
-        for k in range(int(c_a.max())):
-            live = (c_a > k).nonzero().flatten()
+        first = cs - cnt
+        for k in range(int(cnt.max())):
+            live = (cnt > k).nonzero().flatten()
             e = first.index_select(0, live) + k
-            acc_a = acc_a.index_copy(0, live, self.potentiate(self.c, acc_a.index_select(0, live), r.index_select(0, e)))
-        return acc_a
+            acc = acc.index_copy(0, live, self.potentiate(self.c, acc.index_select(0, live), r.index_select(0, e)))
+        return acc
 
     def _update_pre(self, u: int, spk: torch.Tensor):
         if not self.nearest:
-            dec = (self.pre_trace * self._lut(self.lut_plus, u - self.last_pre)) >> board.STDP_FIXED_POINT
-            self.pre_trace = torch.where(spk, _int16(dec + board.STDP_ONE), self.pre_trace)
+            x = self._decayed_trace(self.pre_trace, self._lut_at(self.lut_plus, (u + 1) - self.last_pre))
+            self.pre_trace = torch.where(spk, x, self.pre_trace)
         self.last_pre = self.last_pre.masked_fill(spk, u)
