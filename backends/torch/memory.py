@@ -6,7 +6,9 @@ The estimate counts what the engine allocates per synapse and per neuron (bytes)
 - every synapse: pre, post, delay (int64: 24) + static weights (dtype; per trial if batched
   per-trial weights are set later — counted once) + the plasticity column index (8); static
   synapses also their padded rows (~30);
-- plastic synapses: committed and pending weight per trial (2 × 8 × batch);
+- plastic synapses: committed and pending weight per trial (2 × 8 × batch) and, at most, their padded
+  (delay, post) rows (12 per entry, ≤ 1.5 entries per synapse and ≤ 2^24 entries per projection:
+  plasticity/stdp.py COL_PAD_WASTE, COL_PAD_MAX);
 - a dense static projection: n_pre·n_post weights (dtype);
 - every neuron: ring buffers (2 receptors × (max delay + 1) × batch × dtype) + state
   (~5 tensors × batch × 8).
@@ -76,6 +78,7 @@ def available_bytes(device) -> int | None:
 
 
 def estimate_bytes(net, batch: int, dtype) -> int:
+    from .plasticity.stdp import COL_PAD_MAX, COL_PAD_WASTE
     from .synapses import DENSE_FRACTION, DENSE_MAX, DENSE_SMALL
     item = torch.finfo(dtype).bits // 8
     total = 0
@@ -87,7 +90,7 @@ def estimate_bytes(net, batch: int, dtype) -> int:
             max_delay = max(max_delay, int(conn.delays.max()))
         total += n * (24 + item + 8)
         if proj.plasticity is not None:
-            total += n * 16 * batch
+            total += n * 16 * batch + int(min(COL_PAD_WASTE * n + 4096, COL_PAD_MAX)) * 12
         pairs = conn.n_pre * conn.n_post
         if proj.plasticity is None:
             total += n * 30  # padded rows for the event path (~1.2 × 24 bytes per synapse; synapses.PAD_WASTE)

@@ -7,9 +7,9 @@ factors of the pair rules (docs/semantics.md "STDP"):
   previous post time the nearest-pair window needs;
 - ``k_plus(delta, pre_trace, nearest)``: potentiation factor for a post spike reaching the synapse
   ``delta`` steps after the last pre spike;
-- ``k_minus(last, delta, t_arrive, post_trace, nearest)``: depression factor against the latest
-  post spike (stamp ``last``), ``delta`` steps before the pre spike's arrival ``t_arrive`` (a
-  tensor, or a Python int shared by all events);
+- ``k_minus(last, t_arrive, post_trace, nearest)``: depression factor against the latest post
+  spike (stamp ``last``) for a pre spike arriving at the synapse at ``t_arrive`` (a tensor
+  broadcasting against ``last``, or a Python int shared by all);
 - ``pre_trace(trace, delta, nearest)``: the pre trace after a pre spike.
 
 Fields: ``arithmetic`` (the weight-dependence registration to use), ``trace_dtype``, ``strict``
@@ -39,12 +39,17 @@ class _FloatPairRule:
         self._dt = torch.tensor(dt, dtype=torch.float64)
         self._neg_dt = torch.tensor(-dt, dtype=torch.float64)
 
-    def k_plus(self, delta, pre_trace, nearest):
-        k = torch.exp(delta * self._neg_dt / self.tau_plus)
+    def plus_decay(self, delta):
+        """exp(−delta·dt/τ+): the factor both ``k_plus`` and ``pre_trace`` apply (so a caller
+        that needs both for the same delta computes it once; ``decay=`` passes it in)."""
+        return torch.exp(delta * self._neg_dt / self.tau_plus)
+
+    def k_plus(self, delta, pre_trace, nearest, decay=None):
+        k = self.plus_decay(delta) if decay is None else decay
         return k if nearest else pre_trace * k
 
-    def pre_trace(self, trace, delta, nearest):
-        return trace * torch.exp(delta * self._neg_dt / self.tau_plus) + 1.0
+    def pre_trace(self, trace, delta, nearest, decay=None):
+        return trace * (self.plus_decay(delta) if decay is None else decay) + 1.0
 
 
 class NestConvention(_FloatPairRule):
@@ -56,12 +61,12 @@ class NestConvention(_FloatPairRule):
     placeholder_post = False
 
     def post_trace(self, trace, last, u, nearest):
-        had = last != NONE
-        # Kminus = Kminus·exp((t_last_post − t_post)/tau_minus) + 1, t_last_post from −1 ms
-        last_ms = torch.where(had, last * self._dt, -1.0)
-        return trace * torch.exp((last_ms - u * self.dt) * (1.0 / self.tau_minus)) + 1.0, last
+        # Kminus = Kminus·exp((t_last_post − t_post)/tau_minus) + 1, t_last_post from −1 ms. Before a
+        # neuron's first spike its trace is 0 and the decay of its NONE stamp is a finite number
+        # (0): the product is 0 either way, so NEST's −1 ms needs no select of its own
+        return trace * torch.exp((last * self._dt - u * self.dt) * (1.0 / self.tau_minus)) + 1.0, last
 
-    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
+    def k_minus(self, last, t_arrive, post_trace, nearest):
         # t_arrive: a tensor, or one Python int for all (int · float is the same double product)
         t_ms = t_arrive * self.dt if isinstance(t_arrive, int) else t_arrive * self._dt
         k = torch.exp((last * self._dt - t_ms) * (1.0 / self.tau_minus))
@@ -84,8 +89,8 @@ class SpinnakerFloatConvention(_FloatPairRule):
         decay = torch.exp(-((u - last).to(torch.float64) * self.dt) / self.tau_minus)
         return torch.where(had, trace * decay, torch.zeros_like(trace)) + 1.0, prev
 
-    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
-        k = torch.exp(-(delta.to(torch.float64) * self.dt) / self.tau_minus)
+    def k_minus(self, last, t_arrive, post_trace, nearest):
+        k = torch.exp(-((t_arrive - last).to(torch.float64) * self.dt) / self.tau_minus)
         return k if nearest else post_trace * k
 
 
@@ -120,8 +125,8 @@ class SpinnakerBoardConvention(SpinnakerFloatConvention):
         r = self._lut(self.lut_plus, delta)
         return r if nearest else (pre_trace * r) >> board.STDP_FIXED_POINT
 
-    def k_minus(self, last, delta, t_arrive, post_trace, nearest):
-        o = self._lut(self.lut_minus, delta)
+    def k_minus(self, last, t_arrive, post_trace, nearest):
+        o = self._lut(self.lut_minus, t_arrive - last)
         return o if nearest else (post_trace * o) >> board.STDP_FIXED_POINT
 
     def pre_trace(self, trace, delta, nearest):

@@ -12,16 +12,49 @@ The float profiles' rule (the board's integer rule, with its bounded post histor
 board_stdp.py). Storage: ``W``, ``p`` ``[batch, nsyn]`` in the simulation's dtype. Per pre neuron: last spike stamp and trace ``[batch,
 n_pre]``; per post neuron: rings by stamp ``[L, batch, n_post]``. Only the synapses of neurons
 with an event in this step are touched.
+
+Cost per step (``PlasticSynapses`` is most of an STDP network's step). Every choice below runs
+the same float operations on the same numbers as the plain per-event evaluation, so results are
+bit-identical whichever is taken (tests/test_stdp_paths.py):
+
+- the timing factors depend on one neuron each — ``k_plus`` on the pre neuron (its last stamp and
+  trace), ``k_minus`` on the post neuron and the delay (the ring slot's last post and trace) — so
+  when a step has many events they are computed once per neuron (``[batch, n_pre]``, ``[n_delays,
+  batch, n_post]``) and gathered, one factor per synapse; with few events (a huge, quiet network)
+  per event, from gathered stamps and traces (a host-side size comparison, ``FACTOR_RATIO``). A
+  rule whose factor enters as ``constant · k`` (weight_dependence.SCALED) takes that product over
+  the table too. The pre-trace update of a pre spike at u reuses the k_plus table of u.
+- a post spike's synapses (its (delay, post) group) come from padded rows by one row gather
+  (``_padded_columns``), else from ``expand_groups``.
+- the masks "a pre spike before this post arrival" and "a post spike before this pre arrival"
+  are usually all true, which the host knows without looking (``_pres_before``, ``_posted_by``):
+  their selects are then skipped. The weights are written back with ``scatter_`` (unique
+  indices), faster than ``index_copy_`` on the CPU.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from neuromorph.errors import UnsupportedError
 
-from ..synapses import SynapseTable, expand_groups, flat2, take2
+from ..synapses import SynapseTable, expand_groups, flat2
 from .conventions import CONVENTIONS, NONE
-from .weight_dependence import WEIGHT_DEPENDENCES, constants
+from .weight_dependence import SCALED, WEIGHT_DEPENDENCES, constants
+
+#: compute the timing factors per neuron and gather them when the per-neuron table has at most
+#: FACTOR_RATIO × events + FACTOR_SLACK entries (a few elementwise kernels over the table against
+#: two gathers, an exp and a handful of kernels over the events); else per event
+FACTOR_RATIO = 2
+FACTOR_SLACK = 4096
+#: while not every post neuron has spiked yet, check it on the host at every this-many steps with
+#: post spikes (the check is a reduction and a sync; until it succeeds depression keeps its mask)
+POSTED_CHECK_EVERY = 8
+#: post arrivals expand the spiking (delay, post) groups by one row gather from padded rows when
+#: these waste at most this factor over the synapse count and hold at most COL_PAD_MAX entries
+#: (12 bytes each: the rows are held besides the table's columns), else by ``expand_groups``
+COL_PAD_WASTE = 1.5
+COL_PAD_MAX = 1 << 24
 
 
 class PlasticSynapses:
@@ -42,6 +75,7 @@ class PlasticSynapses:
             raise UnsupportedError(f"projection {label!r}: {type(wd).__name__} has no torch lowering for numerics={profile.name!r}")
         self.potentiate, self.depress = rule_fns
         self.c = constants(t, wd)
+        self.set_scaled(SCALED.get((type(wd), self.conv.arithmetic)))
         if self.conv.arithmetic == "nest" and wd.w_min != 0:
             raise UnsupportedError(
                 f"projection {label!r}: STDP w_min={wd.w_min} under numerics 'exact' — NEST's stdp_synapse has no lower bound; "
@@ -52,8 +86,43 @@ class PlasticSynapses:
         self.L = table.max_delay + 3
         self.delays_t = torch.as_tensor(table.delays, dtype=torch.int64, device=device)
         self.col_syn, self.col_ptr, self.col_pre = table.by_delay_and_post()
+        self.col_rows = self._padded_columns()
         self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).expand(batch, -1))
         self.reset_traces()
+
+    def _padded_columns(self):
+        """``(syn, pre)`` ``[n_delays·n_post, width]``: each (delay, post) group's synapses and
+        their pre neurons (int32, an index_select index) in a row, padded by repeating the group's
+        last member — a repeated member reads the same weight and factor and writes the same value
+        twice. None when a group is empty or the rows would be too large (COL_PAD_WASTE, COL_PAD_MAX)."""
+        ptr = self.col_ptr.cpu().numpy()
+        counts = np.diff(ptr)
+        if counts.size == 0 or counts.min() < 1 or self.n_pre >= 1 << 31:
+            return None
+        width = int(counts.max())
+        if counts.size * width > min(COL_PAD_WASTE * self.table.nsyn + 4096, COL_PAD_MAX):
+            return None
+        member = ptr[:-1, None] + np.minimum(np.arange(width)[None, :], counts[:, None] - 1)
+        dev = self.col_syn.device
+        return (torch.as_tensor(self.col_syn.cpu().numpy()[member], device=dev),
+                torch.as_tensor(self.col_pre.cpu().numpy()[member].astype(np.int32), device=dev))
+
+    def set_scaled(self, scaled):
+        """The rule's scaled form (weight_dependence.SCALED), or None: with one, the factor is
+        multiplied by its constant before the gather (over a per-neuron table, not the events).
+        Set again by a subclass that replaces ``potentiate``/``depress``/``c``."""
+        self.scaled = scaled
+
+    def _potentiate(self, p, k):
+        """potentiate(c, p, k), with k already scaled when the rule has a scaled form."""
+        return self.potentiate(self.c, p, k) if self.scaled is None else self.scaled.potentiate(self.c, p, k)
+
+    def _depress(self, p, k):
+        return self.depress(self.c, p, k) if self.scaled is None else self.scaled.depress(self.c, p, k)
+
+    def _scale(self, k, plus: bool):
+        sc = self.scaled
+        return k if sc is None else (sc.plus(self.c) if plus else sc.minus(self.c)) * k
 
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, w: torch.Tensor):
@@ -88,11 +157,30 @@ class PlasticSynapses:
         # slot, the version it was last written with while quiet (-1: unknown or holds spikes)
         self._version = 0
         self._synced = [0] * L
+        # host bounds that let a step skip a mask: the latest stamp in last_pre (None: unknown),
+        # and the stamp from which every post neuron of every trial has spiked (None: not yet)
+        self._pre_max = 0
+        self._posted_from = None
+        self._decay = None   # (stamp, last_pre, pre_trace, k_plus table) — see _pre_factors
+        self._kring = None   # k_minus rows by arrival stamp, several delays — see _k_minus_table
 
     def invalidate(self):
         """Forget which ring slots hold the current history (after the tensors were replaced,
         e.g. restored from a checkpoint)."""
         self._synced = [-1] * self.L
+        self._pre_max, self._posted_from, self._decay, self._kring = None, None, None, None
+
+    def _pres_before(self, u: int) -> bool:
+        """Whether every trial's every pre neuron last spiked (or holds the phantom pre 0) before
+        stamp u — then every post arrival at u potentiates (``u − last_pre > 0``)."""
+        if self._pre_max is None:   # after a restore: read it once
+            self._pre_max = int(self.last_pre.max()) if self.last_pre.numel() else 0
+        return u > self._pre_max
+
+    def _posted_by(self, v: int) -> bool:
+        """Whether the history at stamp v holds a post spike for every (trial, post neuron) — then
+        every pre spike pairing with stamp v depresses."""
+        return self._posted_from is not None and v >= self._posted_from
 
     # -- post spikes ------------------------------------------------------------------------
     def record_post(self, u: int, spk: torch.Tensor, any_spike: bool | None = None):
@@ -111,13 +199,63 @@ class PlasticSynapses:
             return
         self._version += 1
         self._synced[slot] = -1
-        new_trace, prev = self.conv.post_trace(self.cur_trace, self.cur_last, u, self.nearest)
-        self.post_prev[slot] = prev
-        self.cur_trace = torch.where(spk, new_trace, self.cur_trace)
+        if not self.nearest or self.conv.placeholder_post:   # (nearest pairs read no post trace)
+            new_trace, prev = self.conv.post_trace(self.cur_trace, self.cur_last, u, self.nearest)
+            if self.nearest:   # only sPyNNaker's nearest-pair test reads the previous post
+                self.post_prev[slot] = prev
+            else:
+                self.cur_trace = torch.where(spk, new_trace, self.cur_trace)
         self.cur_last = self.cur_last.masked_fill(spk, u)
         self.post_spiked[slot] = spk
         self.post_last[slot] = self.cur_last
         self.post_last_trace[slot] = self.cur_trace
+        if (self._posted_from is None and self.device.type == "cpu" and self._version % POSTED_CHECK_EVERY == 1
+                and bool((self.cur_last != NONE).all())):
+            self._posted_from = u
+
+    def _pre_factors(self, u: int) -> torch.Tensor:
+        """k_plus at u for every (trial, pre neuron) ``[batch, n_pre]``: ``decay`` = exp(−(u −
+        last_pre)·dt/τ+), times the pre trace for all pairs. Kept until the pre state changes: the
+        pre-trace update at a pre spike at u is ``trace·decay + 1`` (conventions.pre_trace), the
+        same product, so a step with both computes it once."""
+        c = self._decay
+        if c is None or c[0] != u or c[1] is not self.last_pre or c[2] is not self.pre_trace:
+            decay = self.conv.plus_decay(u - self.last_pre)
+            k = self.conv.k_plus(None, None if self.nearest else self.pre_trace, self.nearest, decay=decay)
+            self._decay = c = (u, self.last_pre, self.pre_trace, k)
+        return c[3]
+
+    def _arrivals(self, u: int, d_idx, b, j, group):
+        """The synapses reached by the post spikes (delay index ``d_idx`` or None, trial ``b``,
+        post ``j``) of (delay, post) groups ``group``: per event the flat index of its synapse in
+        ``p``, of its pre neuron in ``[batch, n_pre]``, and (sPyNNaker's nearest pairs; else None)
+        the post's previous spike stamp."""
+        B, order = self.batch, self.nearest and self.conv.placeholder_post
+        if self.col_rows is not None:   # one row gather per table, [groups, width]
+            syn = self.col_rows[0].index_select(0, group)
+            pre = self.col_rows[1].index_select(0, group)
+            if B > 1:
+                syn = (b * self.table.nsyn)[:, None] + syn
+                pre = (b * self.n_pre)[:, None] + pre
+            prev = None
+            if order:
+                slot = ((u - self.table.single_delay) % self.L if d_idx is None else
+                        (u - self.delays_t.index_select(0, d_idx)).remainder(self.L))
+                prev = self.post_prev.view(-1).index_select(0, (slot * B + b) * self.n_post + j)
+                prev = prev[:, None].expand(-1, syn.shape[1]).reshape(-1)
+            return syn.reshape(-1), pre.reshape(-1), prev
+        which, pos = expand_groups(self.col_ptr, group)
+        syn = self.col_syn.index_select(0, pos)
+        pre = self.col_pre.index_select(0, pos)
+        bb = b.index_select(0, which) if B > 1 else 0
+        if B > 1:
+            syn, pre = flat2(self.p, bb, syn), bb * self.n_pre + pre
+        prev = None
+        if order:
+            slot = ((u - self.table.single_delay) % self.L if d_idx is None else
+                    (u - self.delays_t.index_select(0, d_idx.index_select(0, which))).remainder(self.L))
+            prev = self.post_prev.view(-1).index_select(0, (slot * B + bb) * self.n_post + j.index_select(0, which))
+        return syn, pre, prev
 
     def post_arrivals(self, u: int):
         """Potentiation for post spikes reaching their synapses at stamp u (t_post + d = u), for
@@ -140,26 +278,76 @@ class PlasticSynapses:
             group = d_idx * self.n_post + j
         if b.numel() == 0:
             return
-        which, pos = expand_groups(self.col_ptr, group)
-        if pos.numel() == 0:
+        syn, pre, prev = self._arrivals(u, d_idx, b, j, group)
+        n = syn.numel()
+        if n == 0:
             return
-        syn = self.col_syn.index_select(0, pos)
-        bb = b.index_select(0, which) if self.batch > 1 else 0   # one trial: take2/flat2 ignore it
-        pre = self.col_pre.index_select(0, pos)
-        last_pre = take2(self.last_pre, bb, pre)
-        delta = u - last_pre
-        apply = delta > 0
-        if self.nearest and self.conv.placeholder_post:
-            slot = ((u - self.table.single_delay) % self.L if d_idx is None else
-                    (u - self.delays_t.index_select(0, d_idx.index_select(0, which))).remainder(self.L))
-            prev = self.post_prev.view(-1).index_select(0, (slot * self.batch + bb) * self.n_post + j.index_select(0, which))
-            apply = apply & (prev <= last_pre)
-        k = self.conv.k_plus(delta, None if self.nearest else take2(self.pre_trace, bb, pre), self.nearest)
-        idx = flat2(self.p, bb, syn)
-        p = self.p.view(-1).index_select(0, idx)
-        self.p.view(-1).index_copy_(0, idx, torch.where(apply, self.potentiate(self.c, p, k).to(p.dtype), p))
+        before = self._pres_before(u)                            # then u − last_pre > 0 everywhere
+        per_neuron = self.batch * self.n_pre <= FACTOR_RATIO * n + FACTOR_SLACK
+        last_pre = self.last_pre.view(-1).index_select(0, pre) if prev is not None or not (before and per_neuron) else None
+        apply = None if before else u - last_pre > 0             # None: every event applies
+        if prev is not None:                                     # sPyNNaker: the first post after the pre only
+            first = prev <= last_pre
+            apply = first if apply is None else apply & first
+        trace = None if self.nearest else self.pre_trace
+        if per_neuron:   # one factor per (trial, pre neuron), gathered
+            k = self._scale(self._pre_factors(u), True).view(-1).index_select(0, pre)
+        else:
+            k = self.conv.k_plus(u - last_pre, None if trace is None else trace.view(-1).index_select(0, pre), self.nearest)
+            k = self._scale(k, True)
+        p = self.p.view(-1).index_select(0, syn)
+        new = self._potentiate(p, k).to(p.dtype)
+        # (a synapse is in one (delay, post) group and each group here once; padded rows repeat a
+        # member, which writes the same value again)
+        self.p.view(-1).scatter_(0, syn, new if apply is None else torch.where(apply, new, p))
 
     # -- depression and commit at a pre spike with stamp u ----------------------------------
+    def _k_minus_row(self, a: int):
+        """k_minus (scaled) of a pre spike reaching its synapses at stamp a for every (trial, post
+        neuron), flat ``[batch · n_post]``, and where it applies (a post spike to pair with; None:
+        everywhere); with ``depress_without_post`` the factor is 0 where none. ``a`` is a Python
+        int, as in the per-event path of a single delay (the same double products as a tensor)."""
+        v = a - (1 if self.conv.strict else 0)                  # the latest post stamp that pairs
+        last = self.post_last[v % self.L]
+        trace = None if self.nearest else self.post_last_trace[v % self.L]
+        valid = None if self._posted_by(v) else (last != NONE) if v >= 0 else torch.zeros_like(last, dtype=torch.bool)
+        k = self.conv.k_minus(last, a, trace, self.nearest)
+        if self.depress_without_post:
+            if valid is not None:
+                k = torch.where(valid, k, torch.zeros_like(k))
+            valid = None
+        return self._scale(k, False).reshape(-1), (None if valid is None else valid.reshape(-1))
+
+    def _k_minus_table(self, u: int):
+        """k_minus (scaled) of a pre spike at u for every (delay, trial, post neuron), flat
+        ``[n_delays · batch · n_post]`` (one delay: ``[batch · n_post]``), and its mask (None:
+        everywhere). A row depends only on the arrival stamp u − d (and the history at it, final
+        by then), so with several delays the rows are kept in a ring by arrival stamp: in a step
+        only the row of the shortest delay is new, the others are the earlier steps' rows."""
+        if self.table.single_delay is not None:
+            return self._k_minus_row(u - self.table.single_delay)
+        if self._kring is None:
+            n = self.batch * self.n_post
+            self._kring = (torch.zeros(self.L, n, dtype=self.conv.trace_dtype, device=self.device),
+                           torch.ones(self.L, n, dtype=torch.bool, device=self.device), [None] * self.L, [True] * self.L)
+        k_ring, v_ring, stamps, everywhere = self._kring
+        for d in self.table.delays:
+            a = u - d
+            slot = a % self.L
+            if stamps[slot] != a:
+                k, valid = self._k_minus_row(a)
+                k_ring[slot] = k
+                if valid is not None:
+                    v_ring[slot] = valid
+                elif not everywhere[slot]:
+                    v_ring[slot].fill_(True)
+                stamps[slot], everywhere[slot] = a, valid is None
+        slots = (u - self.delays_t).remainder(self.L)
+        k_tab = k_ring.index_select(0, slots).reshape(-1)
+        if all(everywhere[(u - d) % self.L] for d in self.table.delays):
+            return k_tab, None
+        return k_tab, v_ring.index_select(0, slots).reshape(-1)
+
     def pre_spikes(self, u: int, spk: torch.Tensor, events=None):
         """spk: [batch, n_pre] bool. Depress against the latest post, commit, update pre traces.
         ``events``: the table's ``fan_out_events(spk)`` if already computed. Returns ``(post,
@@ -167,43 +355,70 @@ class PlasticSynapses:
         is transmitted — or None without events."""
         bb, syn = events if events is not None else self.table.fan_out_events(spk)
         out = None
-        if syn.numel():
+        n = syn.numel()
+        if n:
             post = self.table.post.index_select(0, syn)
-            d = self.table.single_delay
-            if d is None:
-                d = self.table.delay.index_select(0, syn)
-            arrive = u - d
-            v = arrive - (1 if self.conv.strict else 0)                    # latest post stamp that pairs
-            # index into the [L, B, n_post] history rings
-            if self.table.single_delay is not None:
-                # one ring slot: gather from its [B·n_post] rows (and arrive stays a Python int: the
-                # conventions take it as a scalar, the same numbers without a tensor of copies)
-                slot = v % self.L
+            single = self.table.single_delay is not None
+            # the table's cost: one new row per step (several delays: and a gather of the kept ones)
+            rows = (1 if single else 2) * self.batch * self.n_post
+            if rows <= FACTOR_RATIO * n + FACTOR_SLACK:
+                # factors per (delay, trial, post neuron), one gathered per event
+                k_tab, valid_tab = self._k_minus_table(u)
                 hist = post if self.batch == 1 else bb * self.n_post + post
-                last = self.post_last[slot].view(-1).index_select(0, hist)
-                valid = last != NONE
-                if v < 0:
-                    valid = torch.zeros_like(valid)
-                trace = None if self.nearest else self.post_last_trace[slot].view(-1).index_select(0, hist)
+                if not single:
+                    hist = self.table.delay_index.index_select(0, syn) * (self.batch * self.n_post) + hist
+                k = k_tab.index_select(0, hist)
+                valid = None if valid_tab is None else valid_tab.index_select(0, hist)
             else:
-                hist = (v.remainder(self.L) * self.batch + bb) * self.n_post + post
-                last = self.post_last.view(-1).index_select(0, hist)
-                valid = (last != NONE) & (v >= 0)
-                trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
-            k = self.conv.k_minus(last, arrive - last, arrive, trace, self.nearest)  # used where valid only
+                k, valid = self._k_minus_events(u, bb, syn, post)
             idx = flat2(self.p, bb, syn)
             p = self.p.view(-1).index_select(0, idx)
-            if self.depress_without_post:   # a constant depression term acts at every pre spike (K = 0 without a post)
-                valid, k = torch.ones_like(valid), torch.where(valid, k, torch.zeros_like(k))
-            p = torch.where(valid, self.depress(self.c, p, k).to(p.dtype), p)
-            self.W.view(-1).index_copy_(0, idx, p)
-            self.p.view(-1).index_copy_(0, idx, p)
-            out = (post, p)
+            new = self._depress(p, k).to(p.dtype)
+            if valid is not None:
+                new = torch.where(valid, new, p)
+            # (indices are distinct: one event per (trial, pre neuron) and synapse)
+            self.W.view(-1).scatter_(0, idx, new)
+            self.p.view(-1).scatter_(0, idx, new)
+            out = (post, new)
         self._update_pre(u, spk)
         return out
 
+    def _k_minus_events(self, u: int, bb, syn, post):
+        """k_minus per event from the gathered last post stamps and traces, and where it applies
+        (None: everywhere); with ``depress_without_post`` the factor is 0 where no post spiked."""
+        strict = 1 if self.conv.strict else 0
+        d = self.table.single_delay
+        if d is not None:
+            # one ring slot: gather from its [B·n_post] rows (and arrive stays a Python int: the
+            # conventions take it as a scalar, the same numbers without a tensor of copies)
+            arrive = u - d
+            v = arrive - strict                                            # latest post stamp that pairs
+            slot = v % self.L
+            hist = post if self.batch == 1 else bb * self.n_post + post
+            last = self.post_last[slot].view(-1).index_select(0, hist)
+            valid = None if self._posted_by(v) else (last != NONE) if v >= 0 else torch.zeros_like(last, dtype=torch.bool)
+            trace = None if self.nearest else self.post_last_trace[slot].view(-1).index_select(0, hist)
+        else:
+            # index into the [L, B, n_post] history rings
+            arrive = u - self.table.delay.index_select(0, syn)
+            v = arrive - strict
+            hist = (v.remainder(self.L) * self.batch + bb) * self.n_post + post
+            last = self.post_last.view(-1).index_select(0, hist)
+            valid = None if self._posted_by(u - self.table.max_delay - strict) else (last != NONE) & (v >= 0)
+            trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
+        k = self.conv.k_minus(last, arrive, trace, self.nearest)  # used where valid only
+        if self.depress_without_post:   # a constant depression term acts at every pre spike (K = 0 without a post)
+            if valid is not None:
+                k = torch.where(valid, k, torch.zeros_like(k))
+            valid = None
+        return self._scale(k, False), valid
+
     def _update_pre(self, u: int, spk: torch.Tensor):
         if not self.nearest:
-            new = self.conv.pre_trace(self.pre_trace, u - self.last_pre, self.nearest)
+            # trace·decay + 1 (conventions.pre_trace), with trace·decay the step's k_plus table
+            new = self._pre_factors(u) + 1.0
             self.pre_trace = torch.where(spk, new, self.pre_trace)
         self.last_pre = self.last_pre.masked_fill(spk, u)
+        self._decay = None
+        if self._pre_max is not None:
+            self._pre_max = max(self._pre_max, u)

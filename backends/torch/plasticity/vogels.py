@@ -23,6 +23,7 @@ from neuromorph.errors import UnsupportedError
 from neuromorph.plasticity import STDP, AdditiveWeightDependence, SpikePairRule
 
 from .stdp import PlasticSynapses
+from .weight_dependence import ScaledRule
 
 
 class VogelsConstants(NamedTuple):
@@ -33,16 +34,26 @@ class VogelsConstants(NamedTuple):
 
 def _nest_potentiate(c, p, k):
     # NEST facilitate_: new = |w| + eta·K; new < Wmax ? new : Wmax (magnitudes; the sign is Wmax's)
-    return torch.clamp(p + c.eta * k, max=c.w_max)
+    return _scaled_potentiate(c, p, c.eta * k)
 
 
 def _nest_depress(c, p, k):
     # NEST at a pre spike: facilitate_(w, K_post(t − d)) then depress_: new = w − alpha·eta; new > 0 ? new : 0
-    return torch.clamp(_nest_potentiate(c, p, k) - c.alpha_eta, min=0.0)
+    return _scaled_depress(c, p, c.eta * k)
+
+
+def _scaled_potentiate(c, p, s):   # s = eta·K
+    return torch.clamp(p + s, max=c.w_max)
+
+
+def _scaled_depress(c, p, s):
+    return torch.clamp(_scaled_potentiate(c, p, s) - c.alpha_eta, min=0.0)
 
 
 #: profile.stdp_convention -> (potentiate, depress); why the others are missing: module docstring
 VOGELS_RULES = {"nest": (_nest_potentiate, _nest_depress)}
+#: the same with eta·K taken by the caller (weight_dependence.SCALED)
+VOGELS_SCALED = {"nest": ScaledRule(lambda c: c.eta, lambda c: c.eta, _scaled_potentiate, _scaled_depress)}
 
 
 class VogelsSynapses(PlasticSynapses):
@@ -65,3 +76,4 @@ class VogelsSynapses(PlasticSynapses):
         super().__init__(label, table, pair, profile, dt, batch, device, dtype, shift)
         self.potentiate, self.depress = fns
         self.c = VogelsConstants(rule.eta, rule.alpha * rule.eta, rule.w_max)
+        self.set_scaled(VOGELS_SCALED[profile.stdp_convention])

@@ -1,5 +1,10 @@
 """STDP weight dependences, registered per (description type, arithmetic).
 
+Rules whose timing factor enters only as ``scale · k`` also register their *scaled* form
+(``SCALED``): ``potentiate(c, p, k)`` is ``potentiate(c, p, plus(c) · k)`` of the scaled form bit
+for bit (the product is the first operation on k in both), so a caller holding k per neuron takes
+the product there, before gathering one per synapse.
+
 Arithmetics: ``"nest"`` (NEST's stdp_synapse in units of w_max, simulators.md §5), ``"float"``
 (sPyNNaker's rules in float), ``"board"`` (sPyNNaker's s16.15 accumulator with 2048-based LUT
 factors, simulators.md §9.4). Each entry is a pair of pure functions
@@ -23,6 +28,16 @@ class WeightRule(NamedTuple):
 
 
 WEIGHT_DEPENDENCES: dict[tuple[type, str], WeightRule] = {}
+
+
+class ScaledRule(NamedTuple):
+    plus: Callable         # c -> the Python float multiplying k in potentiate
+    minus: Callable        # c -> the one in depress
+    potentiate: Callable   # (c, p, plus·k)
+    depress: Callable      # (c, p, minus·k)
+
+
+SCALED: dict[tuple[type, str], ScaledRule] = {}
 
 
 def register(wd_type, arithmetic):
@@ -64,26 +79,50 @@ def constants(timing, wd) -> Constants:
 def _nest_potentiate(c, p, k):
     # NEST: x = w/Wmax; x += lambda·(1−x)^mu·K; w = x < 1 ? x·Wmax : Wmax — min(x, 1)·Wmax is the
     # same number in both branches (1·Wmax = Wmax exactly), in two kernels instead of four
+    if not c.mu:
+        return _nest_add_potentiate(c, p, c.lam * 1.0 * k)
     x = p / c.w_max
-    n = x + (c.lam * torch.pow(1.0 - x, c.mu) * k if c.mu else c.lam * 1.0 * k)
-    return torch.clamp(n, max=1.0) * c.w_max
+    return torch.clamp(x + c.lam * torch.pow(1.0 - x, c.mu) * k, max=1.0) * c.w_max
 
 
 def _nest_depress(c, p, k):
     # NEST: x −= alpha·lambda·x^mu·K; w = x > 0 ? x·Wmax : 0
+    if not c.mu:
+        return _nest_add_depress(c, p, c.alpha * c.lam * 1.0 * k)
     x = p / c.w_max
-    n = x - (c.alpha * c.lam * torch.pow(x, c.mu) * k if c.mu else c.alpha * c.lam * 1.0 * k)
-    return torch.clamp(n, min=0.0) * c.w_max
+    return torch.clamp(x - c.alpha * c.lam * torch.pow(x, c.mu) * k, min=0.0) * c.w_max
+
+
+def _nest_add_potentiate(c, p, s):
+    """mu = 0 with s = lambda·1·K (the product NEST's facilitate_ takes)."""
+    return torch.clamp(p / c.w_max + s, max=1.0) * c.w_max
+
+
+def _nest_add_depress(c, p, s):
+    """mu = 0 with s = alpha·lambda·1·K."""
+    return torch.clamp(p / c.w_max - s, min=0.0) * c.w_max
 
 
 register(AdditiveWeightDependence, "nest")((_nest_potentiate, _nest_depress))
 register(MultiplicativeWeightDependence, "nest")((_nest_potentiate, _nest_depress))
+SCALED[(AdditiveWeightDependence, "nest")] = ScaledRule(
+    lambda c: c.lam * 1.0, lambda c: c.alpha * c.lam * 1.0, _nest_add_potentiate, _nest_add_depress)
 
 
 # -- sPyNNaker in float ---------------------------------------------------------------------------
+def _float_add_potentiate(c, p, s):
+    return torch.clamp(p + s, max=c.w_max)      # s = A+·K
+
+
+def _float_add_depress(c, p, s):
+    return torch.clamp(p - s, min=c.w_min)      # s = A−·K
+
+
 register(AdditiveWeightDependence, "float")((
-    lambda c, p, k: torch.clamp(p + c.A_plus * k, max=c.w_max),
-    lambda c, p, k: torch.clamp(p - c.A_minus * k, min=c.w_min)))
+    lambda c, p, k: _float_add_potentiate(c, p, c.A_plus * k),
+    lambda c, p, k: _float_add_depress(c, p, c.A_minus * k)))
+SCALED[(AdditiveWeightDependence, "float")] = ScaledRule(
+    lambda c: c.A_plus, lambda c: c.A_minus, _float_add_potentiate, _float_add_depress)
 register(MultiplicativeWeightDependence, "float")((
     lambda c, p, k: p + c.A_plus * (c.w_max - p) * k,
     lambda c, p, k: p - c.A_minus * (p - c.w_min) * k))
