@@ -77,6 +77,35 @@ def test_heterogeneous_delays_deliver_each_synapse_at_its_delay():
         assert abs(v[arrive - 1, j]) < 1e-9 and abs(v[arrive, j] - (0.5 + 0.5 * j)) < 1e-6, (j, v[:, j])
 
 
+def test_heterogeneous_delays_reach_each_trial_and_receptor_at_their_own_step():
+    """Two trials, each source neuron spiking at its own times, onto both receptors over delays
+    1..16 ms, run long enough for the ring to wrap several times: IF_curr_delta (mV) V jumps by
+    +w (excitatory) or −w (inhibitory) exactly at t + d in its own trial (closed form)."""
+    net = nm.Network(dt=1.0)
+    times = [[[5.0, 40.0], [12.0]], [[20.0], [3.0, 61.0]]]           # [trial][source neuron]
+    src = net.spike_source("s", times[0])
+    out = net.population("o", 16, nm.IF_curr_delta(weight_units="mV", tau_m=1e6, v_thresh=1e3, tau_refrac=0.0))
+    delays = np.arange(1, 17, dtype=float)
+    w = 0.25 + 0.125 * np.arange(16)
+    net.connect(src, out, nm.FromList([(0, j, w[j], delays[j]) for j in range(16)]), label="exc")
+    net.connect(src, out, nm.FromList([(1, j, w[j], delays[15 - j]) for j in range(16)]), receptor="inhibitory",
+                label="inh")
+    net.record(out, "v")
+    sim = nm.build(net, numerics="exact", batch=2)
+    sim.set_spike_times("s", times)
+    sim.run(90.0)
+    v = sim.trace(out, "v") + 65.0                                    # [trials, steps, 16]
+    assert v.shape == (2, 90, 16)
+    for b in range(2):
+        for j in range(16):
+            want = np.zeros(v.shape[1])
+            for t in times[b][0]:
+                want[int(t + delays[j]):] += w[j]
+            for t in times[b][1]:
+                want[int(t + delays[15 - j]):] -= w[j]
+            np.testing.assert_allclose(v[b, :, j], want, atol=1e-3, rtol=0, err_msg=f"trial {b}, neuron {j}")
+
+
 @pytest.mark.parametrize("numerics", ["exact", "spinnaker", "spinnaker-float"])
 def test_float32_runs_with_stdp_and_stays_close_to_float64(numerics):
     """float32 works in every profile (STDP included); its rates stay within 5 % of float64 and

@@ -192,6 +192,7 @@ class RingBuffers:
         self.zero = {label: torch.zeros(batch, n, dtype=dtype, device=device) for label, n in sizes.items()}
         self.slots: dict = {}
         self._views_of = None   # the ``buf`` dict the views below were taken from
+        self._targets: dict = {}   # (id(table), receptor, id(post)) -> (table, post, targets) (see targets)
 
     def _slot_views(self) -> dict:
         """label -> per slot ``(excitatory, inhibitory, both)`` views of ``buf``: taken once (and
@@ -247,20 +248,41 @@ class RingBuffers:
         else:
             self._slot_views()[label][k % self.R][receptor].add_(x)
 
-    def scatter(self, label, receptor: int, k: int, table: "SynapseTable", syn, b, post, x, delay=None) -> None:
+    def targets(self, label, receptor: int, table: "SynapseTable", rows=None) -> torch.Tensor:
+        """Per synapse (``rows``: ``(pad_post, pad_delay)``, per entry of padded rows ``[n_pre,
+        width]``) of a projection with several delays, its place in the flat ring ``[R, 2, batch, n]`` at step 0, trial 0:
+        ``delay·2Bn + receptor·Bn + post``. The place at step k and trial b is that ``+ b·n +
+        k·2Bn`` modulo ``R·2Bn`` — (k + delay) mod R is the slot, and receptor·Bn + b·n + post <
+        2Bn — so a step's scatter needs one gather, an add and a remainder (made once per table)."""
+        post, delay = (table.post, table.delay) if rows is None else rows
+        key = (id(table), receptor, id(post))
+        hit = self._targets.get(key)
+        if hit is not None and hit[0] is table and hit[1] is post:
+            return hit[2]
+        B, n = self.batch, self.sizes[label]
+        e = delay * (2 * B * n) + (receptor * B * n) + post
+        self._targets[key] = (table, post, e)
+        return e
+
+    def scatter(self, label, receptor: int, k: int, table: "SynapseTable", syn, b, post, x, delay=None,
+                target=None) -> None:
         """Add ``x`` (one value per event) to post neurons ``post`` of trials ``b``, each in the
         slot of step k + its synapse's delay (``delay``, or the delays of synapses ``syn``) —
-        every delay in one scatter."""
+        every delay in one scatter. ``target``: the events' :meth:`targets` instead of ``post``
+        and ``delay`` (several delays, outside autograd)."""
         B, n = self.batch, self.sizes[label]
         if not self.grad:
             if table.single_delay is not None:   # one slot: add into its [B, n] view (no offset to add)
                 target = self._slot_views()[label][(k + table.single_delay) % self.R][receptor]
                 target.view(-1).index_add_(0, post if B == 1 else b * n + post, x.to(target.dtype))
                 return
-            d = delay if delay is not None else table.delay.index_select(0, syn)
-            slot = ((d + k) % self.R) * 2 + receptor
-            idx = (slot * B + b) * n + post if B > 1 else slot * n + post   # b may be None with one trial
-            self.buf[label].view(-1).index_add_(0, idx, x.to(self.buf[label].dtype))
+            buf = self.buf[label].view(-1)
+            if target is None:
+                target = (self.targets(label, receptor, table).index_select(0, syn) if delay is None
+                          else delay * (2 * B * n) + (receptor * B * n) + post)
+            idx = target if B == 1 else target + b * n   # b may be None with one trial
+            idx = (idx + k * (2 * B * n)).remainder_(buf.numel()) if B > 1 else (idx + k * (2 * n)).remainder_(buf.numel())
+            buf.index_add_(0, idx, x.to(buf.dtype))
             return
         nd = len(table.delays)
         idx = (b if B > 1 else torch.zeros_like(post)) * n + post
@@ -315,6 +337,13 @@ def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, s
     if padded is not None:  # rows of the spiking neurons, padding included (it adds 0)
         pad_post, pad_delay, pad_w = padded
         b, i = nz if nz is not None else spikes.nonzero(as_tuple=True)
+        if pad_delay is not None and gain is None and not ring.grad:   # several delays: the rows' ring targets
+            e = ring.targets(label, receptor, table, (pad_post, pad_delay)).index_select(0, i)
+            x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
+                 pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i))
+            bb = None if ring.batch == 1 else b.unsqueeze(1).expand_as(e).reshape(-1)
+            ring.scatter(label, receptor, k, table, None, bb, None, x.reshape(-1), target=e.reshape(-1))
+            return
         post = pad_post.index_select(0, i)
         delay = None if pad_delay is None else pad_delay.index_select(0, i).reshape(-1)
         x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
@@ -333,7 +362,9 @@ def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, s
         post, x = given
     else:
         x = take2(w, bb, syn)
-        post = table.post.index_select(0, syn)
+        # several delays outside autograd scatter by the synapses' ring targets, without post
+        targeted = gain is None and table.single_delay is None and not ring.grad
+        post = None if targeted else table.post.index_select(0, syn)
     if gain is not None:
         x = x * take2(gain, bb, post)
     ring.scatter(label, receptor, k, table, syn, bb, post, x)
