@@ -85,6 +85,8 @@ class PlasticSynapses:
         self.n_pre, self.n_post = table.n_pre, table.n_post
         self.L = table.max_delay + 3
         self.delays_t = torch.as_tensor(table.delays, dtype=torch.int64, device=device)
+        # the ring slots (u − d) mod L of every delay, by u mod L (made once: a step reads its row)
+        self.delay_slots = torch.remainder(torch.arange(self.L, device=device)[:, None] - self.delays_t, self.L).unbind(0)
         self.col_syn, self.col_ptr, self.col_pre = table.by_delay_and_post()
         self.col_rows = self._padded_columns()
         self.set_weights(torch.as_tensor(table.weights0, dtype=torch.float64, device=device).expand(batch, -1))
@@ -271,9 +273,9 @@ class PlasticSynapses:
             b, j = self.post_spiked[(u - self.table.single_delay) % self.L].nonzero(as_tuple=True)
             d_idx, group = None, j
         else:
-            taus = u - self.delays_t                                          # [nD]
-            ok = taus >= lo
-            spiked = self.post_spiked.index_select(0, taus.remainder(self.L)) & ok[:, None, None]  # [nD, B, n_post]
+            spiked = self.post_spiked.index_select(0, self.delay_slots[u % self.L])   # [nD, B, n_post]
+            if u - self.table.max_delay < lo:   # early stamps: the longer delays reach before the start
+                spiked = spiked & (u - self.delays_t >= lo)[:, None, None]
             d_idx, b, j = spiked.nonzero(as_tuple=True)
             group = d_idx * self.n_post + j
         if b.numel() == 0:
@@ -342,7 +344,7 @@ class PlasticSynapses:
                 elif not everywhere[slot]:
                     v_ring[slot].fill_(True)
                 stamps[slot], everywhere[slot] = a, valid is None
-        slots = (u - self.delays_t).remainder(self.L)
+        slots = self.delay_slots[u % self.L]
         k_tab = k_ring.index_select(0, slots).reshape(-1)
         if all(everywhere[(u - d) % self.L] for d in self.table.delays):
             return k_tab, None
