@@ -200,6 +200,7 @@ class RingBuffers:
         adds into its slots without indexing (each index is a kernel call)."""
         if self._views_of is not self.buf:
             self._views = {label: [(b[s, 0], b[s, 1], b[s]) for s in range(self.R)] for label, b in self.buf.items()}
+            self._flat = {label: b.view(-1) for label, b in self.buf.items()}
             self._views_of = self.buf
         return self._views
 
@@ -274,15 +275,16 @@ class RingBuffers:
         if not self.grad:
             if table.single_delay is not None:   # one slot: add into its [B, n] view (no offset to add)
                 target = self._slot_views()[label][(k + table.single_delay) % self.R][receptor]
-                target.view(-1).index_add_(0, post if B == 1 else b * n + post, x.to(target.dtype))
+                target.view(-1).index_add_(0, post if B == 1 else b * n + post, x if x.dtype == target.dtype else x.to(target.dtype))
                 return
-            buf = self.buf[label].view(-1)
+            self._slot_views()
+            buf = self._flat[label]
             if target is None:
                 target = (self.targets(label, receptor, table).index_select(0, syn) if delay is None
                           else delay * (2 * B * n) + (receptor * B * n) + post)
             idx = target if B == 1 else target + b * n   # b may be None with one trial
             idx = (idx + k * (2 * B * n)).remainder_(buf.numel()) if B > 1 else (idx + k * (2 * n)).remainder_(buf.numel())
-            buf.index_add_(0, idx, x.to(buf.dtype))
+            buf.index_add_(0, idx, x if x.dtype == buf.dtype else x.to(buf.dtype))
             return
         nd = len(table.delays)
         idx = (b if B > 1 else torch.zeros_like(post)) * n + post
