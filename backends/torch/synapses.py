@@ -249,19 +249,23 @@ class RingBuffers:
         else:
             self._slot_views()[label][k % self.R][receptor].add_(x)
 
+    def _place(self, label, receptor: int, post, delay):
+        """The place of (post neuron, delay) in the flat ring ``[R, 2, batch, n]`` at step 0, trial
+        0: ``delay·2Bn + receptor·Bn + post``. At step k and trial b it is that ``+ b·n + k·2Bn``
+        modulo ``R·2Bn``: (k + delay) mod R is the slot, and receptor·Bn + b·n + post < 2Bn."""
+        B, n = self.batch, self.sizes[label]
+        return delay * (2 * B * n) + (receptor * B * n) + post
+
     def targets(self, label, receptor: int, table: "SynapseTable", rows=None) -> torch.Tensor:
-        """Per synapse (``rows``: ``(pad_post, pad_delay)``, per entry of padded rows ``[n_pre,
-        width]``) of a projection with several delays, its place in the flat ring ``[R, 2, batch, n]`` at step 0, trial 0:
-        ``delay·2Bn + receptor·Bn + post``. The place at step k and trial b is that ``+ b·n +
-        k·2Bn`` modulo ``R·2Bn`` — (k + delay) mod R is the slot, and receptor·Bn + b·n + post <
-        2Bn — so a step's scatter needs one gather, an add and a remainder (made once per table)."""
+        """:meth:`_place` of every synapse of a projection with several delays (``rows``:
+        ``(pad_post, pad_delay)``, of every entry of its padded rows ``[n_pre, width]``), made once
+        per table: a step's scatter then needs one gather, an add and a remainder."""
         post, delay = (table.post, table.delay) if rows is None else rows
         key = (id(table), receptor, id(post))
         hit = self._targets.get(key)
         if hit is not None and hit[0] is table and hit[1] is post:
             return hit[2]
-        B, n = self.batch, self.sizes[label]
-        e = delay * (2 * B * n) + (receptor * B * n) + post
+        e = self._place(label, receptor, post, delay)
         self._targets[key] = (table, post, e)
         return e
 
@@ -274,17 +278,16 @@ class RingBuffers:
         B, n = self.batch, self.sizes[label]
         if not self.grad:
             if table.single_delay is not None:   # one slot: add into its [B, n] view (no offset to add)
-                target = self._slot_views()[label][(k + table.single_delay) % self.R][receptor]
-                target.view(-1).index_add_(0, post if B == 1 else b * n + post, x if x.dtype == target.dtype else x.to(target.dtype))
+                view = self._slot_views()[label][(k + table.single_delay) % self.R][receptor].view(-1)
+                view.index_add_(0, post if B == 1 else b * n + post, x if x.dtype == view.dtype else x.to(view.dtype))
                 return
             self._slot_views()
             buf = self._flat[label]
             if target is None:
                 target = (self.targets(label, receptor, table).index_select(0, syn) if delay is None
-                          else delay * (2 * B * n) + (receptor * B * n) + post)
+                          else self._place(label, receptor, post, delay))
             idx = target if B == 1 else target + b * n   # b may be None with one trial
-            idx = (idx + k * (2 * B * n)).remainder_(buf.numel()) if B > 1 else (idx + k * (2 * n)).remainder_(buf.numel())
-            buf.index_add_(0, idx, x if x.dtype == buf.dtype else x.to(buf.dtype))
+            buf.index_add_(0, (idx + k * (2 * B * n)).remainder_(buf.numel()), x if x.dtype == buf.dtype else x.to(buf.dtype))
             return
         nd = len(table.delays)
         idx = (b if B > 1 else torch.zeros_like(post)) * n + post
@@ -339,20 +342,16 @@ def deliver(ring: RingBuffers, label: str, receptor: int, table: SynapseTable, s
     if padded is not None:  # rows of the spiking neurons, padding included (it adds 0)
         pad_post, pad_delay, pad_w = padded
         b, i = nz if nz is not None else spikes.nonzero(as_tuple=True)
+        x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
+             pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i)).reshape(-1)
+        # one trial: the trial index of every event is 0 and nothing reads it
+        bb = None if ring.batch == 1 else b.unsqueeze(1).expand(-1, pad_post.shape[1]).reshape(-1)
         if pad_delay is not None and gain is None and not ring.grad:   # several delays: the rows' ring targets
             e = ring.targets(label, receptor, table, (pad_post, pad_delay)).index_select(0, i)
-            x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
-                 pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i))
-            bb = None if ring.batch == 1 else b.unsqueeze(1).expand_as(e).reshape(-1)
-            ring.scatter(label, receptor, k, table, None, bb, None, x.reshape(-1), target=e.reshape(-1))
+            ring.scatter(label, receptor, k, table, None, bb, None, x, target=e.reshape(-1))
             return
-        post = pad_post.index_select(0, i)
+        post = pad_post.index_select(0, i).reshape(-1)
         delay = None if pad_delay is None else pad_delay.index_select(0, i).reshape(-1)
-        x = (pad_w[0].index_select(0, i) if pad_w.shape[0] == 1 else
-             pad_w.reshape(-1, pad_w.shape[2]).index_select(0, b * pad_w.shape[1] + i))
-        # one trial: the trial index of every event is 0 and nothing reads it
-        bb = None if ring.batch == 1 else b.unsqueeze(1).expand_as(post).reshape(-1)
-        post, x = post.reshape(-1), x.reshape(-1)
         if gain is not None:
             x = x * take2(gain, bb, post)
         ring.scatter(label, receptor, k, table, None, bb, post, x, delay)
