@@ -1,5 +1,6 @@
 """Tests that need PyNN with NEST (the ``[pynn]`` extra): the skip mark, and a description run
-through native ``pyNN.nest`` — PyNN's own API, independent of neuromorph's PyNN lowering."""
+through native ``pyNN.nest`` — PyNN's own API, independent of neuromorph's PyNN lowering — with
+the torch ``exact`` run it is compared with."""
 from __future__ import annotations
 
 import warnings
@@ -85,3 +86,15 @@ def assert_same(ours, theirs, label: str, size: int, dt: float, variables, tol: 
         worst[var] = float(np.max(np.abs(x - y)))
         assert worst[var] <= tol[var], f"{var}: max |Δ| = {worst[var]:.3g}"
     return worst
+
+
+def with_params(cell, **changes):
+    """The same cell type with some parameters changed."""
+    return type(cell)(**{**cell.parameters(), **changes})
+
+
+def run_exact(net: nm.Network, ms: float, **options):
+    """``net`` built on torch with the ``exact`` profile (NEST's arithmetic) and run for ``ms``."""
+    sim = nm.build(net, backend="torch", numerics="exact", **options)
+    sim.run(ms)
+    return sim

@@ -38,16 +38,7 @@ CELL = nm.EIF_cond_exp_isfa_ista(b=0.2, tau_refrac=2.0)
 
 
 from native_nest import assert_same as same_as_native, has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
-
-
-def _with(cell, **changes):
-    return type(cell)(**{**cell.parameters(), **changes})
-
-
-def _torch(net, ms, **options):
-    sim = nm.build(net, backend="torch", numerics="exact", **options)
-    sim.run(ms)
-    return sim
+from native_nest import run_exact as _torch, with_params as _with  # noqa: E402
 
 
 # -- scenarios ------------------------------------------------------------------------------------
@@ -484,24 +475,6 @@ def test_frontend_script_on_torch_equals_pynn_nest(name):
         b = np.asarray(tseg.filter(name=var)[0].magnitude)
         assert b.shape[0] == a.shape[0] + 1
         assert np.max(np.abs(a - b[:a.shape[0]])) <= tol, var
-
-
-def test_surrogate_gradient_reaches_conductance_weights():
-    """Training through the adaptive integrator and the in-step spike check: the step-size control
-    is detached, the state updates carry snnTorch surrogate gradients back to trainable µS weights
-    (torch.exp replaces libm's exp where gradients flow)."""
-    torch = pytest.importorskip("torch")
-    net = nm.Network(dt=0.5, seed=1)
-    net.spike_source("in", [[2.0, 5.0, 9.0], [3.0, 6.0]])
-    net.population("out", 2, nm.EIF_cond_exp_isfa_ista(i_offset=0.4))
-    net.connect("in", "out", nm.AllToAll(), weight=0.05, delay=1.0, label="in->out")
-    net.record("out", "spikes")
-    sim = nm.build(net, numerics="exact", trainable=["in->out"])
-    sim.reset()
-    spikes = sim(30.0, outputs=["out"])["out"]
-    ((spikes.sum(0) - 1.0) ** 2).mean().backward()
-    grad = sim.trainable["in->out"].grad
-    assert spikes.sum() > 0 and grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
 
 
 # -- IF_cond_alpha (NEST iaf_cond_alpha): the same GSL integration as IF_cond_exp, alpha conductances ------

@@ -36,16 +36,7 @@ CELL = nm.IF_cond_exp(cm=0.5, tau_m=15.0, tau_syn_E=2.0, tau_syn_I=4.0, tau_refr
 
 
 from native_nest import assert_same as same_as_native, has_pynn_nest as _has_pynn_nest, native_pynn_nest, needs_nest  # noqa: E402
-
-
-def _with(cell, **changes):
-    return type(cell)(**{**cell.parameters(), **changes})
-
-
-def _torch(net, ms):
-    sim = nm.build(net, backend="torch", numerics="exact")
-    sim.run(ms)
-    return sim
+from native_nest import run_exact as _torch, with_params as _with  # noqa: E402
 
 
 # -- scenarios ------------------------------------------------------------------------------------
@@ -486,13 +477,16 @@ def test_frontend_script_on_torch_equals_pynn_nest():
         assert np.max(np.abs(a - b[:a.shape[0]])) <= tol, var
 
 
-def test_surrogate_gradient_reaches_conductance_weights():
-    """Training through the adaptive integrator: the step-size control is detached, the state
-    updates carry snnTorch surrogate gradients back to trainable µS weights."""
+@pytest.mark.parametrize("cell", [nm.IF_cond_exp(i_offset=0.1), nm.EIF_cond_exp_isfa_ista(i_offset=0.4)],
+                         ids=["IF_cond_exp", "EIF_cond_exp_isfa_ista"])
+def test_surrogate_gradient_reaches_conductance_weights(cell):
+    """Training through the adaptive integrator (and, for AdEx, the in-step spike check): the
+    step-size control is detached, the state updates carry snnTorch surrogate gradients back to
+    trainable µS weights (torch.exp replaces libm's exp where gradients flow)."""
     torch = pytest.importorskip("torch")
     net = nm.Network(dt=0.5, seed=1)
     net.spike_source("in", [[2.0, 5.0, 9.0], [3.0, 6.0]])
-    net.population("out", 2, nm.IF_cond_exp(i_offset=0.1))
+    net.population("out", 2, cell)
     net.connect("in", "out", nm.AllToAll(), weight=0.05, delay=1.0, label="in->out")
     net.record("out", "spikes")
     sim = nm.build(net, numerics="exact", trainable=["in->out"])
