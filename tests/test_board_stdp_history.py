@@ -281,6 +281,7 @@ def test_against_reference(case):
 
     def on_pre(u, fired, outs):
         bb, syn = pp.table.fan_out_events(fired)
+        bb = torch.zeros_like(syn) if bb is None else bb   # (None: one trial)
         post_ev, words = outs[0]
         assert torch.equal(post_ev, pp.table.post[syn])
         for b, s, w in zip(bb.tolist(), syn.tolist(), words.tolist()):

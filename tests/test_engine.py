@@ -79,10 +79,13 @@ def test_heterogeneous_delays_deliver_each_synapse_at_its_delay():
 
 def test_heterogeneous_delays_reach_each_trial_and_receptor_at_their_own_step():
     """Two trials, each source neuron spiking at its own times, onto both receptors over delays
-    1..16 ms, run long enough for the ring to wrap several times: IF_curr_delta (mV) V jumps by
-    +w (excitatory) or −w (inhibitory) exactly at t + d in its own trial (closed form)."""
+    1..16 ms, run long enough for the ring (4 × 17 slots with several delays) to wrap twice, with
+    deliveries that wrap and that do not: IF_curr_delta (mV) V jumps by +w (excitatory) or −w
+    (inhibitory) exactly at t + d in its own trial (closed form)."""
     net = nm.Network(dt=1.0)
-    times = [[[5.0, 40.0], [12.0]], [[20.0], [3.0, 61.0]]]           # [trial][source neuron]
+    # (spikes at 50–54 ms and 118–122 ms straddle the last step whose deliveries do not wrap around)
+    times = [[[5.0, 40.0, 118.0, 120.0, 122.0, 130.0], [12.0, 119.0, 121.0, 170.0]],
+             [[20.0, 51.0, 53.0, 101.0], [3.0, 50.0, 52.0, 54.0, 61.0, 150.0]]]
     src = net.spike_source("s", times[0])
     out = net.population("o", 16, nm.IF_curr_delta(weight_units="mV", tau_m=1e6, v_thresh=1e3, tau_refrac=0.0))
     delays = np.arange(1, 17, dtype=float)
@@ -93,9 +96,9 @@ def test_heterogeneous_delays_reach_each_trial_and_receptor_at_their_own_step():
     net.record(out, "v")
     sim = nm.build(net, numerics="exact", batch=2)
     sim.set_spike_times("s", times)
-    sim.run(90.0)
+    sim.run(200.0)
     v = sim.trace(out, "v") + 65.0                                    # [trials, steps, 16]
-    assert v.shape == (2, 90, 16)
+    assert v.shape == (2, 200, 16)
     for b in range(2):
         for j in range(16):
             want = np.zeros(v.shape[1])

@@ -36,7 +36,7 @@ from .memory import check_fits, check_run, parse_size
 from .plasticity import PLASTICITY, PlasticSynapses
 from .registry import cell_lowering
 from .sources import SOURCES, ArraySource
-from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver
+from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver, ring_slots
 
 CHUNK = 1000  # steps per chunk: bounds the input window and the recording buffers
 CHUNK_PRODUCT_ENTRIES = 1 << 24  # entries of one block of a training chunk's source product (_SourceProduct)
@@ -351,7 +351,8 @@ class TorchSimulation(Simulation, torch.nn.Module):
             self._set_shifts({(p.post, p.receptor) for p in net.projections.values()})
         # delivery order: plastic projections first (as the simulators commit before transmitting)
         self._deliveries = [(label, net.projections[label]) for label in list(self.plastic) + list(self.static)]
-        self.ring = max_delay + 1
+        self.max_delay = max_delay
+        self.several_delays = any(t.single_delay is None for t in self.tables.values() if t.nsyn)
         self.trainable = torch.nn.ParameterDict()
         for label in trainable:
             sp = self.static[label]
@@ -501,7 +502,9 @@ class TorchSimulation(Simulation, torch.nn.Module):
             pop = self.net.populations[label]
             init = {name: torch.as_tensor(pop.initial(name), dtype=dt, device=dev) for name in p.state_variables}
             self.state[label] = p.lowering.initial_state(p.params, init, B)
-        self.buffers = RingBuffers({label: p.n for label, p in self.pops.items()}, self.ring, B, dt, dev)
+        sizes = {label: p.n for label, p in self.pops.items()}
+        R = ring_slots(self.max_delay, self.several_delays, 2 * B * sum(sizes.values()) * torch.empty((), dtype=dt).element_size())
+        self.buffers = RingBuffers(sizes, R, B, dt, dev)
         for pp in self.plastic.values():
             pp.reset_traces()
         self._events = {rec.target: [] for rec in self.net.recordings if "spikes" in rec.variables}

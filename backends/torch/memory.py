@@ -10,8 +10,8 @@ The estimate counts what the engine allocates per synapse and per neuron (bytes)
   (delay, post) rows (12 per entry, ≤ 1.5 entries per synapse and ≤ 2^24 entries per projection:
   plasticity/stdp.py COL_PAD_WASTE, COL_PAD_MAX);
 - a dense static projection: n_pre·n_post weights (dtype);
-- every neuron: ring buffers (2 receptors × (max delay + 1) × batch × dtype) + state
-  (~5 tensors × batch × 8).
+- every neuron: ring buffers (2 receptors × ring slots × batch × dtype; slots as the engine
+  takes them, ``synapses.ring_slots``) + state (~5 tensors × batch × 8).
 
 Each ``run(ms)`` is checked again before it allocates anything (:func:`check_run`): what the run
 will add to the recordings — state-variable traces (samples × batch × n × 8 bytes per variable),
@@ -79,15 +79,16 @@ def available_bytes(device) -> int | None:
 
 def estimate_bytes(net, batch: int, dtype) -> int:
     from .plasticity.stdp import COL_PAD_MAX, COL_PAD_WASTE
-    from .synapses import DENSE_FRACTION, DENSE_MAX, DENSE_SMALL
+    from .synapses import DENSE_FRACTION, DENSE_MAX, DENSE_SMALL, ring_slots
     item = torch.finfo(dtype).bits // 8
     total = 0
-    max_delay = 1
+    max_delay, several = 1, False
     for proj in net.projections.values():
         conn = net.connectivity(proj)
         n = int(conn.size)
         if n:
-            max_delay = max(max_delay, int(conn.delays.max()))
+            d_max = int(conn.delays.max())
+            max_delay, several = max(max_delay, d_max), several or int(conn.delays.min()) != d_max
         total += n * (24 + item + 8)
         if proj.plasticity is not None:
             total += n * 16 * batch + int(min(COL_PAD_WASTE * n + 4096, COL_PAD_MAX)) * 12
@@ -97,7 +98,7 @@ def estimate_bytes(net, batch: int, dtype) -> int:
         if proj.plasticity is None and (pairs <= DENSE_SMALL or (n >= DENSE_FRACTION * pairs and pairs <= DENSE_MAX)):
             total += pairs * item
     neurons = sum(p.size for p in net.populations.values())
-    total += neurons * batch * (2 * (max_delay + 1) * item + 5 * 8)
+    total += neurons * batch * (2 * ring_slots(max_delay, several, 2 * batch * neurons * item) * item + 5 * 8)
     return total
 
 

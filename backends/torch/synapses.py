@@ -25,10 +25,23 @@ DENSE_SMALL = 1 << 16
 #: ... or when at least this fraction of its pairs is connected (and it fits DENSE_MAX entries)
 DENSE_FRACTION = 0.5
 DENSE_MAX = 1 << 26
+#: with several delays, the ring holds RING_SPAN × (max delay + 1) slots while that costs at most
+#: RING_SPAN_BYTES: a step at slot s with s + max delay < R then adds into the flat ring from slot s
+#: on, where no target wraps around (the index needs no offset and no remainder: two kernels per
+#: delivery fewer) — (RING_SPAN − 1)/RING_SPAN of the steps
+RING_SPAN = 4
+RING_SPAN_BYTES = 1 << 26
 #: a static single-delay projection keeps its rows padded to the longest ([n_pre, max fan-out])
 #: when that costs at most this factor over the synapse count: expanding spiking rows is then one
 #: row gather instead of a CSR expansion (~12 kernels)
 PAD_WASTE = 3.0
+
+
+def ring_slots(max_delay: int, several_delays: bool, slot_bytes: int) -> int:
+    """Slots of the input ring: max delay + 1, or RING_SPAN times that with several delays
+    (``slot_bytes``: one slot of every population, both receptors, all trials)."""
+    R = max_delay + 1
+    return RING_SPAN * R if several_delays and RING_SPAN * R * slot_bytes <= RING_SPAN_BYTES else R
 
 
 def expand_groups(ptr: torch.Tensor, groups: torch.Tensor):
@@ -59,7 +72,8 @@ def _expand_groups_host(p: np.ndarray, g: np.ndarray):
     start = p[g]
     count = p[g + 1] - start
     which = np.repeat(np.arange(g.size, dtype=np.int64), count)
-    member = np.arange(which.size, dtype=np.int64) + (start - (np.cumsum(count) - count))[which]
+    # member = its group's start + its rank in the group = position + (start − first position)
+    member = np.arange(which.size, dtype=np.int64) + np.repeat(start - (np.cumsum(count) - count), count)
     return torch.from_numpy(which), torch.from_numpy(member)
 
 
@@ -121,11 +135,12 @@ class SynapseTable:
         return self._cols
 
     def fan_out_events(self, spikes: torch.Tensor, nz=None):
-        """Synapses of the (trial, pre) pairs that spiked: ``(trial [M], syn [M])``. ``nz``:
+        """Synapses of the (trial, pre) pairs that spiked: ``(trial [M], syn [M])``; the trials are
+        None for spikes of one trial (``[1, n_pre]``: every event's is 0). ``nz``:
         ``spikes.nonzero(as_tuple=True)`` if already computed."""
         b, i = nz if nz is not None else spikes.nonzero(as_tuple=True)
         which, syn = expand_groups(self.row_ptr, i)
-        return b.index_select(0, which), syn
+        return (b.index_select(0, which) if spikes.shape[0] > 1 else None), syn
 
     def padded(self):
         """``(pad_syn, pad_post, pad_delay)`` ``[n_pre, max fan-out]``: each row's synapses, padded
@@ -201,6 +216,8 @@ class RingBuffers:
         if self._views_of is not self.buf:
             self._views = {label: [(b[s, 0], b[s, 1], b[s]) for s in range(self.R)] for label, b in self.buf.items()}
             self._flat = {label: b.view(-1) for label, b in self.buf.items()}
+            # the flat ring from each slot on (scatter's no-wrap case)
+            self._from = {label: [f[s * f.numel() // self.R:] for s in range(self.R)] for label, f in self._flat.items()}
             self._views_of = self.buf
         return self._views
 
@@ -287,7 +304,12 @@ class RingBuffers:
                 target = (self.targets(label, receptor, table).index_select(0, syn) if delay is None
                           else self._place(label, receptor, post, delay))
             idx = target if B == 1 else target + b * n   # b may be None with one trial
-            buf.index_add_(0, (idx + k * (2 * B * n)).remainder_(buf.numel()), x if x.dtype == buf.dtype else x.to(buf.dtype))
+            x = x if x.dtype == buf.dtype else x.to(buf.dtype)
+            s = k % self.R
+            if s + table.max_delay < self.R:   # no target wraps: the ring from slot s on, as it is
+                self._from[label][s].index_add_(0, idx, x)
+            else:
+                buf.index_add_(0, (idx + s * (2 * B * n)).remainder_(buf.numel()), x)
             return
         nd = len(table.delays)
         idx = (b if B > 1 else torch.zeros_like(post)) * n + post

@@ -330,25 +330,35 @@ class PlasticSynapses:
             return self._k_minus_row(u - self.table.single_delay)
         if self._kring is None:
             n = self.batch * self.n_post
-            self._kring = (torch.zeros(self.L, n, dtype=self.conv.trace_dtype, device=self.device),
-                           torch.ones(self.L, n, dtype=torch.bool, device=self.device), [None] * self.L, [True] * self.L)
-        k_ring, v_ring, stamps, everywhere = self._kring
-        for d in self.table.delays:
-            a = u - d
+            self._kring = [torch.zeros(self.L, n, dtype=self.conv.trace_dtype, device=self.device),
+                           torch.ones(self.L, n, dtype=torch.bool, device=self.device), [None] * self.L, [True] * self.L,
+                           None]
+        k_ring, v_ring, stamps, everywhere, after = self._kring
+        delays = self.table.delays
+        lo, hi = u - delays[-1], u - delays[0]
+        if len(delays) == delays[-1] - delays[0] + 1:
+            # the delays fill their range: every stamp of the window is needed at every call, so
+            # the rows held are those up to the last call's newest (``after`` − 1), and a row is
+            # overwritten only by the one L stamps later, newer than any needed here
+            missing = range(lo if after is None else max(lo, after), hi + 1)
+            self._kring[4] = hi + 1
+        else:
+            missing = [u - d for d in delays if stamps[(u - d) % self.L] != u - d]
+        for a in missing:
             slot = a % self.L
-            if stamps[slot] != a:
-                k, valid = self._k_minus_row(a)
-                k_ring[slot] = k
-                if valid is not None:
-                    v_ring[slot] = valid
-                elif not everywhere[slot]:
-                    v_ring[slot].fill_(True)
-                stamps[slot], everywhere[slot] = a, valid is None
+            k, valid = self._k_minus_row(a)
+            k_ring[slot] = k
+            if valid is not None:
+                v_ring[slot] = valid
+            elif not everywhere[slot]:
+                v_ring[slot].fill_(True)
+            stamps[slot], everywhere[slot] = a, valid is None
         slots = self.delay_slots[u % self.L]
-        k_tab = k_ring.index_select(0, slots).reshape(-1)
-        if all(everywhere[(u - d) % self.L] for d in self.table.delays):
+        k_tab = k_ring.index_select(0, slots).view(-1)
+        # rows whose latest pairing stamp is at or after the first with every post spiked hold no mask
+        if self._posted_by(lo - (1 if self.conv.strict else 0)) or all(everywhere[(u - d) % self.L] for d in delays):
             return k_tab, None
-        return k_tab, v_ring.index_select(0, slots).reshape(-1)
+        return k_tab, v_ring.index_select(0, slots).view(-1)
 
     def pre_spikes(self, u: int, spk: torch.Tensor, events=None):
         """spk: [batch, n_pre] bool. Depress against the latest post, commit, update pre traces.
@@ -404,7 +414,10 @@ class PlasticSynapses:
             # index into the [L, B, n_post] history rings
             arrive = u - self.table.delay.index_select(0, syn)
             v = arrive - strict
-            hist = (v.remainder(self.L) * self.batch + bb) * self.n_post + post
+            hist = v.remainder(self.L) * self.batch
+            if bb is not None:
+                hist += bb
+            hist = hist * self.n_post + post
             last = self.post_last.view(-1).index_select(0, hist)
             valid = None if self._posted_by(u - self.table.max_delay - strict) else (last != NONE) & (v >= 0)
             trace = None if self.nearest else self.post_last_trace.view(-1).index_select(0, hist)
