@@ -4,7 +4,8 @@ registry (registry.py, cells/), plasticity from plasticity/, mechanisms from mec
 
 Per step k (every profile; the arithmetic inside each item is the registered lowering's):
 
-1. every neuron population consumes its ring-buffer slot k and updates (its cell lowering);
+1. every neuron population consumes its ring-buffer slot k and updates (its cell lowering;
+   populations of one lowering with equal parameters as one call, cell_groups.py);
 2. the events of stamp u = k + stamp_offset are processed: post spikes enter the STDP histories,
    potentiation for post spikes reaching their synapses, pre spikes depress and commit plastic
    weights, and every spike is delivered into slot k + delay of its targets — only the synapses
@@ -31,7 +32,7 @@ from neuromorph.numerics import get_profile, stamp_times
 from neuromorph.simulation import Simulation
 from neuromorph.validation import MAX_CURRENT, bounded_array, finite_array
 
-from . import board, fixed_point
+from . import board, cell_groups, fixed_point
 from .memory import check_fits, check_run, parse_size
 from .plasticity import PLASTICITY, PlasticSynapses
 from .registry import cell_lowering
@@ -41,6 +42,7 @@ from .synapses import DENSE_MAX, RingBuffers, SynapseTable, deliver, ring_slots
 CHUNK = 1000  # steps per chunk: bounds the input window and the recording buffers
 CHUNK_PRODUCT_ENTRIES = 1 << 24  # entries of one block of a training chunk's source product (_SourceProduct)
 SOURCE_PRODUCTS = True  # False: training runs deliver source projections per step too (tests' plain reference)
+CELL_GROUPS = True  # False: every population stepped alone (cell_groups.py; tests' plain reference)
 RECEPTOR_INDEX = {"excitatory": 0, "inhibitory": 1}  # second axis of the ring buffers
 
 
@@ -708,10 +710,17 @@ class TorchSimulation(Simulation, torch.nn.Module):
         rows = {label: r.unbind(0) for label, r in rec.items()}
         self.__dict__["_chunk_x"] = self._source_products(windows)
         self.__dict__["_dense_w"] = self._shared_dense_weights()
-        for k in range(c0, c1):
-            r = k - c0
-            self._step(k, {label: w[r] for label, w in steps.items()}, rows, r,
-                       {label: q[r] for label, q in quiet.items()})
+        # populations of one lowering with equal parameters stepped as one (cell_groups.py)
+        plan = cell_groups.form_groups(self, c1 - c0) if CELL_GROUPS else list(self.pops.items())
+        self.__dict__["_plan"] = plan
+        try:
+            for k in range(c0, c1):
+                r = k - c0
+                self._step(k, {label: w[r] for label, w in steps.items()}, rows, r,
+                           {label: q[r] for label, q in quiet.items()})
+        finally:
+            cell_groups.write_back(self, plan)   # the members' states back into self.state
+            self.__dict__["_plan"] = None
         self.__dict__["_chunk_x"] = self.__dict__["_dense_w"] = {}
         self._store_events(rec, c0 + off)
 
@@ -755,33 +764,11 @@ class TorchSimulation(Simulation, torch.nn.Module):
     def _step(self, k: int, source_spikes: dict, rec: dict, row: int, quiet: dict | None = None):
         self._sample_weights(k)
         spikes = {}
-        buffers = self.buffers
-        for label, p in self.pops.items():
-            if p.pending is not None and k >= p.pending[0]:
-                self.state[label] = p.switch_parameters(self.state[label])
-            thr = p.params.threshold
-            shift = self.threshold_shift[label]
-            if shift is not None:
-                thr = thr + shift
-            in_exc, in_inh = buffers.slot(label, k)
-            if self.fixed:   # 16-bit saturating slots -> s16.15 input at each receptor's shift
-                (s_exc, w_exc), (s_inh, w_inh) = self._ring_shifts(label)
-                in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
-            extra = self.extra_current[label]
-            if self._bias_on:
-                bias = self.biases.get(param_name(label))
-                if bias is not None:
-                    bias = bias.expand(self.batch, p.n)
-                    extra = bias if extra is None else extra + bias
-            spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, extra, thr, self._fire)
-            buffers.clear(label, k)
-            if self._traces:
-                for var in p.recordables:
-                    entry = self._traces.get((label, var))
-                    if entry is not None and k % entry[0] == 0:
-                        entry[1].append(p.lowering.record(p.params, seen, var).detach())
-            self.state[label] = new
-            spikes[label] = spk
+        for label, p in self.__dict__.get("_plan") or self.pops.items():
+            if label is None:   # a cell group (cell_groups.py)
+                p.step(self, k, spikes)
+            else:
+                self._step_population(label, p, k, spikes)
         spikes.update(source_spikes)
         if self._collect is not None:
             for label, rows in self._collect.items():
@@ -790,6 +777,35 @@ class TorchSimulation(Simulation, torch.nn.Module):
         for m in self.mechanisms:
             m.step(self, k, spikes)
         self.__dict__["k"] = k + 1   # a plain int: skip nn.Module.__setattr__'s checks, once per step
+
+    def _step_population(self, label: str, p: _Population, k: int, spikes: dict) -> None:
+        """Step k of one population: consume its slot, update its state, its spikes into ``spikes``."""
+        buffers = self.buffers
+        if p.pending is not None and k >= p.pending[0]:
+            self.state[label] = p.switch_parameters(self.state[label])
+        thr = p.params.threshold
+        shift = self.threshold_shift[label]
+        if shift is not None:
+            thr = thr + shift
+        in_exc, in_inh = buffers.slot(label, k)
+        if self.fixed:   # 16-bit saturating slots -> s16.15 input at each receptor's shift
+            (s_exc, w_exc), (s_inh, w_inh) = self._ring_shifts(label)
+            in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
+        extra = self.extra_current[label]
+        if self._bias_on:
+            bias = self.biases.get(param_name(label))
+            if bias is not None:
+                bias = bias.expand(self.batch, p.n)
+                extra = bias if extra is None else extra + bias
+        spk, new, seen = p.step(p.params, self.state[label], in_exc, in_inh, extra, thr, self._fire)
+        buffers.clear(label, k)
+        if self._traces:
+            for var in p.recordables:
+                entry = self._traces.get((label, var))
+                if entry is not None and k % entry[0] == 0:
+                    entry[1].append(p.lowering.record(p.params, seen, var).detach())
+        self.state[label] = new
+        spikes[label] = spk
 
     def _process_stamp(self, k: int, u: int, pre_spikes: dict, post_spikes: dict, rec, quiet: dict | None = None):
         """Events with stamp u, processed at the end of step k; deliveries land in step k + delay.
