@@ -2,9 +2,11 @@
 
 Runs only when both ``torch:exact`` and ``pynn:nest`` are selected (the default). Each scenario
 is built once from the public API and run on both; spike trains must be equal element for
-element (times in ms), membrane traces equal to 1e-9 mV where recorded, plastic weights to 1e-12
-relative. The list of scenarios is the parametrisation below; the frozen-input networks are the
-recurrent E/I network of networks.py with pre-drawn Poisson trains (200 neurons, 1 s).
+element (times in ms), membrane traces equal to 1e-9 mV where recorded, plastic weights equal to
+the bit at a dt of whole ms (NEST's exponentials are the C library's, and the exact profile
+tabulates its STDP factors with it there) and to 1e-12 relative at other dt (torch.exp). The
+list of scenarios is the parametrisation below; the frozen-input networks are the recurrent E/I
+network of networks.py with pre-drawn Poisson trains (200 neurons, 1 s).
 
 The single-neuron and scripted-STDP scenarios run at dt = 1 ms and 0.5 ms by default and at
 0.1 ms under ``slow`` (the static frozen-input network at 0.5 ms too); at dt < 1 ms spike trains
@@ -91,5 +93,8 @@ def test_torch_exact_equals_nest(pair, name, make, t_ms, dt, request):
             np.testing.assert_allclose(a.trace(rec.target, "v"), b.trace(rec.target, "v"), rtol=0, atol=1e-9)
     for label, proj in net.projections.items():
         if proj.plasticity is not None:
-            np.testing.assert_allclose(a.weights(label), b.weights(label), rtol=1e-12, atol=1e-15)
+            if float(dt).is_integer():
+                np.testing.assert_array_equal(a.weights(label), b.weights(label))
+            else:
+                np.testing.assert_allclose(a.weights(label), b.weights(label), rtol=1e-12, atol=1e-15)
     assert n_spikes > 0

@@ -55,6 +55,8 @@ POSTED_CHECK_EVERY = 8
 #: (12 bytes each: the rows are held besides the table's columns), else by ``expand_groups``
 COL_PAD_WASTE = 1.5
 COL_PAD_MAX = 1 << 24
+#: NEST's weight unit per ours (pA per nA, nS per µS): PyNN's factor for NEST synapses
+NEST_UNIT = 1000.0
 
 
 class PlasticSynapses:
@@ -74,7 +76,12 @@ class PlasticSynapses:
         if rule_fns is None:
             raise UnsupportedError(f"projection {label!r}: {type(wd).__name__} has no torch lowering for numerics={profile.name!r}")
         self.potentiate, self.depress = rule_fns
+        #: weights are stored in NEST's units under its arithmetic (pA, nS: PyNN's ×1000, the same
+        #: product) so that every update rounds as NEST's does; read back ÷1000, as PyNN reads them
+        self.unit = NEST_UNIT if self.conv.arithmetic == "nest" else 1.0
         self.c = constants(t, wd)
+        if self.unit != 1.0:
+            self.c = self.c._replace(w_min=self.c.w_min * self.unit, w_max=self.c.w_max * self.unit)
         self.set_scaled(SCALED.get((type(wd), self.conv.arithmetic)))
         if self.conv.arithmetic == "nest" and wd.w_min != 0:
             raise UnsupportedError(
@@ -128,13 +135,14 @@ class PlasticSynapses:
 
     # -- weights ----------------------------------------------------------------------------
     def set_weights(self, w: torch.Tensor):
-        """w: magnitudes [batch, nsyn] in weight units."""
-        self.W = w.to(self.device, torch.float64).to(self.dtype).clone()
+        """w: magnitudes [batch, nsyn] in weight units (stored ×``unit``)."""
+        w = w.to(self.device, torch.float64)
+        self.W = (w if self.unit == 1.0 else w * self.unit).to(self.dtype).clone()
         self.p = self.W.clone()
 
     def weights(self) -> torch.Tensor:
         """Committed weights in weight units ``[batch, nsyn]``."""
-        return self.W
+        return self.W if self.unit == 1.0 else self.W / self.unit
 
     def state_tensors(self) -> list[torch.Tensor]:
         """The tensors that hold the weight state (committed and pending): restore both to undo a
@@ -391,7 +399,7 @@ class PlasticSynapses:
             # (indices are distinct: one event per (trial, pre neuron) and synapse)
             self.W.view(-1).scatter_(0, idx, new)
             self.p.view(-1).scatter_(0, idx, new)
-            out = (post, new)
+            out = (post, new if self.unit == 1.0 else new / self.unit)
         self._update_pre(u, spk)
         return out
 

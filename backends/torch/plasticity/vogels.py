@@ -75,5 +75,6 @@ class VogelsSynapses(PlasticSynapses):
         pair = STDP(SpikePairRule(rule.tau, rule.tau, 0.0, 0.0), AdditiveWeightDependence(0.0, rule.w_max))
         super().__init__(label, table, pair, profile, dt, batch, device, dtype, shift)
         self.potentiate, self.depress = fns
-        self.c = VogelsConstants(rule.eta, rule.alpha * rule.eta, rule.w_max)
+        eta = rule.eta * self.unit   # NEST's units (PyNN's eta ×1000), its alpha·eta product
+        self.c = VogelsConstants(eta, rule.alpha * eta, rule.w_max * self.unit)
         self.set_scaled(VOGELS_SCALED[profile.stdp_convention])
