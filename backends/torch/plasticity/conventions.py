@@ -40,16 +40,17 @@ def _take(table: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
 
 def glibc_exp_table(args_of, device) -> torch.Tensor | None:
     """``exp(args_of(n))`` for n = 0, 1, … until it underflows to 0.0 (the table's last entry),
-    each by Python's ``math.exp`` — the C library's exp, which NEST's ``std::exp`` is. None when
-    the table would pass EXP_TABLE_MAX entries (``args_of`` maps an int64 numpy array to float64
-    arguments, decreasing)."""
-    n = 1024
-    while n <= EXP_TABLE_MAX:
-        values = list(map(math.exp, args_of(np.arange(n, dtype=np.int64)).tolist()))
-        if values[-1] == 0.0:
-            return torch.tensor(values[:values.index(0.0) + 1], dtype=torch.float64, device=device)
-        n *= 4
-    return None
+    each by Python's ``math.exp`` — the C library's exp, which NEST's ``std::exp`` is. ``args_of``
+    maps an int64 numpy array to float64 arguments proportional to n (negative): exp is 0 below
+    −745.2, so the length is known before any exp. None beyond EXP_TABLE_MAX entries."""
+    step = float(args_of(np.ones(1, dtype=np.int64))[0])
+    if not step < 0:
+        return None
+    n = int(math.ceil(-746.0 / step)) + 2
+    if n > EXP_TABLE_MAX:
+        return None
+    values = list(map(math.exp, args_of(np.arange(n, dtype=np.int64)).tolist()))
+    return torch.tensor(values[:values.index(0.0) + 1], dtype=torch.float64, device=device)
 
 
 class _FloatPairRule:
