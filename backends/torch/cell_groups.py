@@ -105,8 +105,8 @@ class CellGroup:
         states = [sim.state[label] for label in self.labels]
         self.state = type(states[0])(*(torch.cat(fields, dim=1) for fields in zip(*states)))
         self.dissolved = False
-        self.slots = torch.empty(2, B, n, dtype=dt, device=dev)   # this step's (excitatory, inhibitory) slots
-        self.in_exc, self.in_inh = self.slots[0], self.slots[1]
+        # this step's (excitatory, inhibitory) slots, concatenated into these
+        self.in_exc, self.in_inh = torch.empty(B, n, dtype=dt, device=dev), torch.empty(B, n, dtype=dt, device=dev)
         self.fixed = sim.fixed
         self.shifts = self.shared_shifts = None
         if self.fixed:
@@ -165,11 +165,11 @@ class CellGroup:
             in_exc = torch.cat(ex, dim=1, out=self.in_exc)
             in_inh = torch.cat(ih, dim=1, out=self.in_inh)
             if self.fixed:   # 16-bit saturating slots -> s16.15 input, elementwise: once for all members
-                (s_exc, w_exc), (s_inh, w_inh) = self.shared_shifts
-                in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
+                in_exc, in_inh = fixed_point.ring_inputs(in_exc, in_inh, self.shared_shifts)
         else:   # each member's slots at its own receptors' shifts
-            in_exc = torch.cat([fixed_point.ring_input(e, s, w) for e, ((s, w), _) in zip(ex, self.shifts)], dim=1)
-            in_inh = torch.cat([fixed_point.ring_input(i, s, w) for i, (_, (s, w)) in zip(ih, self.shifts)], dim=1)
+            parts = [fixed_point.ring_inputs(e, i, shifts) for e, i, shifts in zip(ex, ih, self.shifts)]
+            in_exc = torch.cat([e for e, _ in parts], dim=1)
+            in_inh = torch.cat([i for _, i in parts], dim=1)
         extra = None
         if any(x is not None for x in extras):
             extra = torch.cat([z if x is None else x.expand(B, z.shape[1]) for x, z in zip(extras, self.zeros)], dim=1)

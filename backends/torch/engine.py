@@ -789,8 +789,7 @@ class TorchSimulation(Simulation, torch.nn.Module):
             thr = thr + shift
         in_exc, in_inh = buffers.slot(label, k)
         if self.fixed:   # 16-bit saturating slots -> s16.15 input at each receptor's shift
-            (s_exc, w_exc), (s_inh, w_inh) = self._ring_shifts(label)
-            in_exc, in_inh = fixed_point.ring_input(in_exc, s_exc, w_exc), fixed_point.ring_input(in_inh, s_inh, w_inh)
+            in_exc, in_inh = fixed_point.ring_inputs(in_exc, in_inh, self._ring_shifts(label))
         extra = self.extra_current[label]
         if self._bias_on:
             bias = self.biases.get(param_name(label))

@@ -106,3 +106,10 @@ def ring_input(words: torch.Tensor, shift, wide: bool = True) -> torch.Tensor:
     else:
         v = v << shift
     return wrap32(v) if wide else v
+
+
+def ring_inputs(in_exc: torch.Tensor, in_inh: torch.Tensor, shifts):
+    """Both receptors' slots as s16.15 input: ``shifts`` is ``((s_exc, wide_exc), (s_inh,
+    wide_inh))`` (TorchSimulation._ring_shifts)."""
+    (s_exc, w_exc), (s_inh, w_inh) = shifts
+    return ring_input(in_exc, s_exc, w_exc), ring_input(in_inh, s_inh, w_inh)
